@@ -1,0 +1,31 @@
+# Two commands on a fresh machine: `make lab` and `make test`.
+# Both create .venv when missing and reinstall only when pyproject.toml changed.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8888
+
+.PHONY: lab test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.lab: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[lab]'
+	touch $@
+
+$(VENV)/.test: pyproject.toml $(VENV)/.lab
+	$(BIN)/python -m pip install -q -e '.[lab,test]'
+	touch $@
+
+lab: $(VENV)/.lab
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks
+
+test: $(VENV)/.test
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.lab
+	$(BIN)/python bench/hub_bench.py
+
+clean:
+	rm -rf $(VENV)

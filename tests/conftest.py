@@ -1,0 +1,59 @@
+"""Shared fixtures: every test gets its own real, private redis-server."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Callable, Iterator
+
+import pytest
+import redis
+
+from pubsub_kit import LocalRedis, RedisPubSubHub
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 5.0) -> bool:
+    """Poll a condition until it holds or the timeout passes (never a blind sleep)."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        pause.wait(0.005)
+    return bool(predicate())
+
+
+def process_gone(pid: int) -> bool:
+    """True when ``pid`` no longer runs (an unreaped zombie counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalRedis]:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    with LocalRedis() as local:
+        yield local
+
+
+@pytest.fixture
+def hub(server: LocalRedis) -> Iterator[RedisPubSubHub]:
+    h = RedisPubSubHub(server=server)
+    yield h
+    h.shutdown()
+
+
+@pytest.fixture
+def admin(server: LocalRedis) -> Iterator[redis.Redis]:
+    """A plain redis-py client, as a learner or redis-cli would use it."""
+    client = redis.Redis.from_url(server.url, socket_timeout=5)
+    yield client
+    client.close()
