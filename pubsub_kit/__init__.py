@@ -1,6 +1,33 @@
-"""pubsub_kit: make Redis pub/sub visible, with nothing lost silently."""
+"""pubsub_kit: make Redis pub/sub visible, with nothing lost silently.
 
+    import pubsub_kit
+    hub = pubsub_kit.connect()             # a private redis-server, or $REDIS_URL
+    hub.subscribe("orders-listener", ["orders:new"])
+    hub.publish("orders:new", {"id": 1})   # -> 1 (Redis delivered it to one client)
+    hub.wait_until_delivered()
+    hub.stats()                            # delivered vs received, gaps, drops, errors
+    hub.shutdown()
+"""
+
+from .connect import connect
+from .hub import RedisPubSubHub, SubscriptionLimitError
 from .local import LocalRedis, RedisServerFailed, RedisServerNotFound, find_redis_server
+from .messages import ReceivedMessage
+from .names import glob_match
+from .subscription import Subscription
+from .tracking import Missed
 
-__all__ = ["LocalRedis", "RedisServerNotFound", "RedisServerFailed", "find_redis_server"]
+__all__ = [
+    "connect",
+    "RedisPubSubHub",
+    "Subscription",
+    "ReceivedMessage",
+    "Missed",
+    "SubscriptionLimitError",
+    "LocalRedis",
+    "RedisServerNotFound",
+    "RedisServerFailed",
+    "find_redis_server",
+    "glob_match",
+]
 __version__ = "0.1.0"

