@@ -115,6 +115,7 @@ class Subscription:
         self._last_decode_error: str | None = None
         self._foreign = 0
         self._reconnects = 0
+        self._reconnect_attempts = 0
         self._disconnects = 0
         self._last_error: str | None = None
         self._tracker.reset_counts()
@@ -198,6 +199,7 @@ class Subscription:
             "duplicates": self._tracker.duplicates,
             "missed_ids": [i for run in list(self._tracker.missed)[-10:] for i in run.ids()][-20:],
             "reconnects": self._reconnects,
+            "reconnect_attempts": self._reconnect_attempts,
             "disconnects": self._disconnects,
             "last_error": self._last_error,
             "by_channel": self._by_channel.snapshot(),
@@ -323,6 +325,7 @@ class Subscription:
             except Exception as err:
                 with self._lock:
                     self._last_error = _describe(err)
+                    self._reconnect_attempts += 1
                 self._stop.wait(delay * random.uniform(1.0, 1.2))
                 delay = min(delay * 2, BACKOFF_CAP_S)
                 continue
