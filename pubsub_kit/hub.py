@@ -8,6 +8,7 @@ while one is held, so ``stats()`` answers at once even when Redis is frozen.
 
 from __future__ import annotations
 
+import inspect
 import os
 import threading
 import time
@@ -17,6 +18,7 @@ from typing import Any, Iterable
 
 import redis
 from redis.backoff import NoBackoff
+from redis.connection import AbstractConnection, Connection
 from redis.retry import Retry
 
 from . import names
@@ -30,6 +32,10 @@ SUBSCRIBER_SOCKET_TIMEOUT_S = 10.0
 CONNECT_TIMEOUT_S = 2.0
 MAX_SEQUENCE_CHANNELS = 100_000
 REDIS_URL_ENV = "REDIS_URL"
+
+# redis-py >= 7 looks its own version up (slowly) for CLIENT SETINFO on every new
+# client; subscriber connections skip that where the option exists.
+_NO_SETINFO = {"driver_info": None} if "driver_info" in inspect.signature(AbstractConnection.__init__).parameters else {}
 
 
 class SubscriptionLimitError(RuntimeError):
@@ -193,20 +199,26 @@ class RedisPubSubHub:
 
     # -- subscribing -------------------------------------------------------------
 
-    def _subscriber_client(self, name: str) -> redis.Redis:
-        """A fresh client of its own: bytes in (we decode), errors out (we reconnect)."""
+    def _subscriber_connection(self, name: str) -> Connection:
+        """A connection of its own for one subscription, never one from the publisher's pool.
+
+        Same server and credentials as the publisher; bytes in (the subscription
+        decodes, so foreign bytes can't crash it), errors out (it reconnects and
+        counts), RESP2, and no CLIENT SETINFO round trips.
+        """
         pool = self.redis.connection_pool
-        kwargs = dict(pool.connection_kwargs)
+        kwargs = {k: v for k, v in pool.connection_kwargs.items() if not k.startswith("maint_notifications")}
         kwargs.update(
             decode_responses=False,
+            protocol=2,
             socket_timeout=SUBSCRIBER_SOCKET_TIMEOUT_S,
             socket_connect_timeout=CONNECT_TIMEOUT_S,
             health_check_interval=0,
             retry=Retry(NoBackoff(), 0, supported_errors=()),
             client_name=_client_name(name),
+            **_NO_SETINFO,
         )
-        own_pool = redis.ConnectionPool(connection_class=pool.connection_class, max_connections=1, **kwargs)
-        return redis.Redis(connection_pool=own_pool)
+        return pool.connection_class(**kwargs)
 
     def subscribe(
         self,
@@ -241,7 +253,7 @@ class RedisPubSubHub:
         try:
             sub = Subscription(
                 name, channel_list, pattern_list, on_message,
-                connect=lambda: self._subscriber_client(name),
+                connect=lambda: self._subscriber_connection(name),
                 buffer_size=self.buffer_size,
                 max_buffer_bytes=self.max_buffer_bytes,
                 max_queue=self.max_queue,

@@ -54,23 +54,18 @@ class Unwrapped:
 
 def unwrap(raw: bytes) -> Unwrapped:
     """Never raises: foreign text stays text, undecodable bytes stay bytes (and say why)."""
+    if raw.startswith(b'{"kit":'):
+        try:
+            doc = json.loads(raw)
+            kit = doc["kit"]
+            return Unwrapped(doc["data"], str(kit["hub"]), int(kit["seq"]), float(kit["ts"]))
+        except (ValueError, KeyError, TypeError):
+            pass
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         return Unwrapped(payload=raw, decode_error=f"not UTF-8: {err.reason} at byte {err.start}")
-    if not text.startswith('{"kit":'):
-        return Unwrapped(payload=_maybe_json(text))
-    try:
-        doc = json.loads(text)
-        kit = doc["kit"]
-        return Unwrapped(
-            payload=doc["data"],
-            publisher=str(kit["hub"]),
-            seq=int(kit["seq"]),
-            sent_at_ms=float(kit["ts"]),
-        )
-    except (ValueError, KeyError, TypeError):
-        return Unwrapped(payload=_maybe_json(text))
+    return Unwrapped(payload=_maybe_json(text))
 
 
 def _maybe_json(text: str) -> Any:

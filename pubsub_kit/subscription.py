@@ -17,14 +17,14 @@ from collections import deque
 from typing import Any, Callable
 
 import redis
+from redis.connection import Connection
 
 from .messages import ReceivedMessage, unwrap
 from .tracking import CappedCounters, Missed, SequenceTracker
 
 OnMessage = Callable[[ReceivedMessage], Any]
 
-DATA_KINDS = ("message", "pmessage", "smessage")
-CONFIRM_KINDS = ("subscribe", "psubscribe", "ssubscribe")
+CONFIRM_KINDS = (b"subscribe", b"psubscribe", b"ssubscribe")
 READ_TICK_S = 2.0
 CONFIRM_TIMEOUT_S = 5.0
 BACKOFF_FIRST_S = 0.05
@@ -62,7 +62,7 @@ class Subscription:
         channels: list[str],
         patterns: list[str],
         on_message: OnMessage | None,
-        connect: Callable[[], redis.Redis],
+        connect: Callable[[], Connection],
         buffer_size: int = 50,
         max_buffer_bytes: int = 8 * 1024 * 1024,
         max_queue: int = 10_000,
@@ -83,8 +83,7 @@ class Subscription:
         self._online.set()
         self._state = "subscribing"
         self.client_id: int | None = None
-        self._pubsub: Any = None
-        self._client: redis.Redis | None = None
+        self._conn: Connection | None = None
         self._buffer: deque[ReceivedMessage] = deque(maxlen=buffer_size)
         self._buffer_bytes = 0
         self._queue: deque[ReceivedMessage | _Barrier] = deque()
@@ -238,46 +237,48 @@ class Subscription:
     # -- connection ------------------------------------------------------------
 
     def _open(self) -> None:
-        """Connect, subscribe to every target and wait for Redis to confirm each one."""
-        client = self._connect()
-        pubsub = client.pubsub()
+        """Connect, SUBSCRIBE/PSUBSCRIBE every target and wait until Redis confirms each one.
+
+        This is ``redis-cli SUBSCRIBE ...`` on a dedicated redis-py ``Connection``
+        (RESP2), with ``CLIENT ID`` sent in the same round trip so the hub can
+        ``CLIENT KILL`` exactly this connection later.
+        """
+        conn = self._connect()
         try:
-            # The pool holds exactly one connection, so this is the id the pubsub will use.
-            client_id = int(client.client_id())
+            conn.connect()
+            conn.send_command("CLIENT", "ID", check_health=False)
             if self.channels:
-                pubsub.subscribe(*self.channels)
+                conn.send_command("SUBSCRIBE", *self.channels, check_health=False)
             if self.patterns:
-                pubsub.psubscribe(*self.patterns)
+                conn.send_command("PSUBSCRIBE", *self.patterns, check_health=False)
+            client_id = int(conn.read_response())
             pending = len(self.channels) + len(self.patterns)
             deadline = time.monotonic() + CONFIRM_TIMEOUT_S
             while pending:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise redis.TimeoutError(f"Redis did not confirm the subscription within {CONFIRM_TIMEOUT_S} s")
-                message = pubsub.get_message(timeout=left)
-                if message is None:
+                if not conn.can_read(timeout=left):
                     continue
-                if message["type"] in CONFIRM_KINDS:
+                response = conn.read_response()
+                if response[0] in CONFIRM_KINDS:
                     pending -= 1
                 else:
-                    self._handle(message)
+                    self._handle(response)
         except BaseException:
-            pubsub.reset()
-            client.close()
+            conn.disconnect()
             raise
         with self._lock:
-            self._pubsub, self._client, self.client_id = pubsub, client, client_id
+            self._conn, self.client_id = conn, client_id
 
     def _close_connection(self) -> None:
         with self._lock:
-            pubsub, client = self._pubsub, self._client
-            self._pubsub = self._client = None
-        for closer in (pubsub.reset if pubsub else None, client.close if client else None):
-            if closer is not None:
-                try:
-                    closer()
-                except Exception:
-                    pass
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.disconnect()
+            except Exception:
+                pass
 
     def _read_loop(self) -> None:
         try:
@@ -286,7 +287,8 @@ class Subscription:
                     self._sit_offline()
                     continue
                 try:
-                    message = self._pubsub.get_message(timeout=READ_TICK_S)
+                    conn = self._conn
+                    response = conn.read_response() if conn.can_read(timeout=READ_TICK_S) else None
                 except Exception as err:
                     if self._stop.is_set():
                         break
@@ -294,8 +296,8 @@ class Subscription:
                         self._lost(err)
                         self._reconnect()
                     continue
-                if message is not None:
-                    self._handle(message)
+                if response is not None:
+                    self._handle(response)
         finally:
             self._close_connection()
 
@@ -338,20 +340,24 @@ class Subscription:
 
     # -- messages --------------------------------------------------------------
 
-    def _handle(self, message: dict[str, Any]) -> None:
-        kind = message["type"]
-        if kind in DATA_KINDS:
-            self._receive(kind, message)
-        elif kind == "pong":
-            self._pong(_text(message["data"]) or "")
+    def _handle(self, response: Any) -> None:
+        """Route one RESP2 reply: a message, a pmessage, or the pong of a barrier."""
+        kind = response[0]
+        if kind == b"message":
+            self._receive("message", response[1], None, response[2])
+        elif kind == b"pmessage":
+            self._receive("pmessage", response[2], response[1], response[3])
+        elif kind == b"smessage":
+            self._receive("smessage", response[1], None, response[2])
+        elif kind == b"pong":
+            self._pong(_text(response[1]) or "")
 
-    def _receive(self, kind: str, message: dict[str, Any]) -> None:
-        raw = message["data"]
+    def _receive(self, kind: str, raw_channel: bytes, raw_pattern: bytes | None, raw: bytes) -> None:
         unwrapped = unwrap(raw)
-        channel = _text(message["channel"]) or ""
+        channel = _text(raw_channel) or ""
         received = ReceivedMessage(
             channel=channel,
-            pattern=_text(message.get("pattern")),
+            pattern=_text(raw_pattern),
             payload=unwrapped.payload,
             received_at_ms=time.time() * 1000.0,
             kind=kind,
@@ -453,12 +459,15 @@ class Subscription:
         token = f"pubsub_kit-barrier-{next(_barrier_ids)}"
         event = threading.Event()
         with self._lock:
-            if self._state != "live" or self._pubsub is None:
+            conn = self._conn
+            sock = getattr(conn, "_sock", None)
+            if self._state != "live" or sock is None:
                 return None
-            pubsub = self._pubsub
             self._barriers[token] = event
         try:
-            pubsub.ping(token)
+            # Written straight to the socket: the reader thread owns the Connection
+            # object, and redis-py would reconnect it from here if it were closed.
+            sock.sendall(b"".join(conn.pack_command("PING", token)))
         except Exception:
             with self._lock:
                 self._barriers.pop(token, None)
@@ -490,13 +499,13 @@ class Subscription:
             self._stop.set()
             self._online.set()
             self._state = "closed"
-            pubsub = self._pubsub
+            conn = self._conn
             self._release_barriers_locked()
             self._work.notify_all()
             self._changed.notify_all()
         # redis-py has no public way to interrupt a read blocked in another thread;
         # shutting the socket down makes that read return at once.
-        sock = getattr(getattr(pubsub, "connection", None), "_sock", None)
+        sock = getattr(conn, "_sock", None)
         if sock is not None:
             try:
                 sock.shutdown(socket.SHUT_RDWR)

@@ -1,0 +1,298 @@
+"""Measure pubsub_kit's hub against raw redis-py and the guide's design, in one run.
+
+    .venv/bin/python bench/hub_bench.py [--quick]
+
+Three contenders on the same private redis-server:
+  kit    pubsub_kit.RedisPubSubHub
+  raw    raw redis-py: one thread per connection blocked in get_message(timeout=None)
+  guide  the redis.io guide's design, re-implemented here: one run_in_thread(sleep_time=0.01)
+         per subscription, subscriptions sharing the publisher's client, a lock held across
+         each publish
+Prints each figure, the ratio to raw redis-py (or to the guide), and the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from typing import Callable
+
+import redis
+
+import pubsub_kit
+
+QUICK = False
+
+
+# -- the contenders ---------------------------------------------------------------------
+
+
+class RawReaders:
+    """Plain redis-py: a dedicated connection and a blocking reader thread per subscriber."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.client = redis.Redis.from_url(url)
+        self.readers: list[tuple[redis.client.PubSub, threading.Thread]] = []
+        self.clients: list[redis.Redis] = []
+
+    def publish(self, channel: str, message: object) -> int:
+        return self.client.publish(channel, json.dumps(message))
+
+    def subscribe(self, channel: str, on_message: Callable[[object], None]) -> None:
+        client = redis.Redis.from_url(self.url)
+        self.clients.append(client)
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(channel)
+        pubsub.get_message(timeout=1)
+
+        def read() -> None:
+            while True:
+                try:
+                    message = pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+                except Exception:
+                    return
+                if message is not None:
+                    on_message(json.loads(message["data"]))
+
+        thread = threading.Thread(target=read, daemon=True)
+        thread.start()
+        self.readers.append((pubsub, thread))
+
+    def close(self) -> None:
+        for pubsub, _ in self.readers:
+            pubsub.connection._sock.shutdown(2)
+        for pubsub, thread in self.readers:
+            thread.join()
+            pubsub.close()
+        for client in [self.client, *self.clients]:
+            client.close()
+
+
+class GuideStyle:
+    """The guide's design as described in its text (our own code, not the guide's)."""
+
+    def __init__(self, url: str) -> None:
+        self.client = redis.Redis.from_url(url)
+        self.lock = threading.Lock()
+        self.published = 0
+        self.workers: list[redis.client.PubSubWorkerThread] = []
+
+    def publish(self, channel: str, message: object) -> int:
+        with self.lock:
+            delivered = self.client.publish(channel, json.dumps(message))
+            self.published += 1
+            return delivered
+
+    def subscribe(self, channel: str, on_message: Callable[[object], None]) -> None:
+        with self.lock:
+            pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+            pubsub.subscribe(**{channel: lambda m: on_message(json.loads(m["data"]))})
+            self.workers.append(pubsub.run_in_thread(sleep_time=0.01, daemon=True))
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        for worker in self.workers:
+            worker.join()
+        self.client.close()
+
+
+class Kit:
+    def __init__(self, url: str) -> None:
+        self.hub = pubsub_kit.RedisPubSubHub(url=url, buffer_size=50)
+        self.count = 0
+
+    def publish(self, channel: str, message: object) -> int:
+        return self.hub.publish(channel, message)
+
+    def subscribe(self, channel: str, on_message: Callable[[object], None]) -> None:
+        self.count += 1
+        self.hub.subscribe(f"s{self.count}", channel, on_message=lambda m: on_message(m.payload))
+
+    def close(self) -> None:
+        self.hub.shutdown()
+
+
+CONTENDERS = {"kit": Kit, "raw": RawReaders, "guide": GuideStyle}
+
+
+# -- measurements ------------------------------------------------------------------------
+
+
+def idle_cpu(make, url: str, subscriptions: int = 50) -> float:
+    """Percent of one core used by the process while every subscription is idle."""
+    contender = make(url)
+    for i in range(subscriptions):
+        contender.subscribe(f"idle:{i}", lambda m: None)
+    window = 2.0 if QUICK else 5.0
+    threading.Event().wait(0.3)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    threading.Event().wait(window)
+    percent = 100 * (time.process_time() - cpu0) / (time.perf_counter() - wall0)
+    contender.close()
+    return percent
+
+
+def latency(make, url: str) -> tuple[float, float]:
+    """p50 and p99 publish-to-callback time in ms, one message in flight at a time."""
+    contender = make(url)
+    arrived = threading.Event()
+    stamps: list[float] = []
+
+    def on_message(message: object) -> None:
+        stamps.append(time.perf_counter())
+        arrived.set()
+
+    contender.subscribe("lat", on_message)
+    samples = []
+    for i in range(500 if QUICK else 3000):
+        arrived.clear()
+        start = time.perf_counter()
+        contender.publish("lat", {"i": i})
+        arrived.wait(5)
+        samples.append((stamps[-1] - start) * 1000)
+    contender.close()
+    samples = samples[50:]
+    return statistics.median(samples), statistics.quantiles(samples, n=100)[98]
+
+
+PUBLISHER = """
+import sys, redis, json
+url, n = sys.argv[1], int(sys.argv[2])
+client = redis.Redis.from_url(url)
+body = json.dumps({"order_id": 1, "total": 9.5, "items": ["a", "b"]})
+pipe = client.pipeline(transaction=False)
+for i in range(n):
+    pipe.publish("fanout", body)
+    if i % 200 == 199:
+        pipe.execute()
+pipe.execute()
+"""
+
+
+def fanout_external(make, url: str, subscribers: int = 10) -> float:
+    """Deliveries per second to 10 subscribers, fed by a publisher in another process."""
+    per_sub = 5_000 if QUICK else 20_000
+    contender = make(url)
+    done = threading.Event()
+    lock = threading.Lock()
+    state = {"n": 0, "first": 0.0, "last": 0.0}
+
+    def on_message(message: object) -> None:
+        with lock:
+            now = time.perf_counter()
+            if state["n"] == 0:
+                state["first"] = now
+            state["n"] += 1
+            state["last"] = now
+            if state["n"] == per_sub * subscribers:
+                done.set()
+
+    for _ in range(subscribers):
+        contender.subscribe("fanout", on_message)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", PUBLISHER, url, str(per_sub)], check=True)
+    done.wait(120)
+    elapsed = (state["last"] if done.is_set() else time.perf_counter()) - started
+    contender.close()
+    return state["n"] / elapsed
+
+
+def publish_rate_with_subscribers(make, url: str, subscribers: int = 10) -> float:
+    """publish() calls per second while 10 in-process subscribers consume them."""
+    contender = make(url)
+    for _ in range(subscribers):
+        contender.subscribe("busy", lambda m: None)
+    n = 2_000 if QUICK else 5_000
+    start = time.perf_counter()
+    for i in range(n):
+        contender.publish("busy", {"i": i})
+    rate = n / (time.perf_counter() - start)
+    contender.close()
+    return rate
+
+
+def publish_many_vs_publish(url: str) -> tuple[float, float]:
+    hub = pubsub_kit.RedisPubSubHub(url=url)
+    hub.subscribe("s", "many")
+    messages = [{"i": i} for i in range(1000)]
+    start = time.perf_counter()
+    for m in messages:
+        hub.publish("many", m)
+    single = 1000 / (time.perf_counter() - start)
+    start = time.perf_counter()
+    hub.publish_many("many", messages)
+    batched = 1000 / (time.perf_counter() - start)
+    hub.shutdown()
+    return single, batched
+
+
+def subscribe_and_shutdown(url: str) -> tuple[float, float]:
+    hub = pubsub_kit.RedisPubSubHub(url=url)
+    times = []
+    for i in range(50):
+        start = time.perf_counter()
+        hub.subscribe(f"s{i}", f"ch:{i}", on_message=lambda m: None)
+        times.append((time.perf_counter() - start) * 1000)
+    start = time.perf_counter()
+    hub.shutdown()
+    return statistics.median(times), (time.perf_counter() - start) * 1000
+
+
+# -- report ------------------------------------------------------------------------------
+
+
+def row(label: str, value: float, unit: str, note: str) -> None:
+    print(f"  {label:<44} {value:>12,.3f} {unit:<10} {note}")
+
+
+def main() -> None:
+    global QUICK
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke check")
+    QUICK = parser.parse_args().quick
+
+    with pubsub_kit.LocalRedis() as server:
+        url = server.url
+        print(f"redis {server.version} at {url}; redis-py {redis.__version__}; Python {sys.version.split()[0]}")
+
+        print("\nIdle CPU, 50 idle subscriptions (% of one core; target kit <= 0.5)")
+        cpu = {name: idle_cpu(make, url) for name, make in CONTENDERS.items()}
+        for name, value in cpu.items():
+            row(name, value, "%", "")
+
+        print("\nPublish-to-callback latency, one in flight (target kit p50 <= 1.1x raw, p99 < 1 ms)")
+        lat = {name: latency(make, url) for name, make in CONTENDERS.items()}
+        for name, (p50, p99) in lat.items():
+            row(f"{name} p50", p50, "ms", f"{p50 / lat['raw'][0]:.2f}x raw")
+            row(f"{name} p99", p99, "ms", f"{p99 / lat['raw'][1]:.2f}x raw")
+
+        print("\n10 subscribers, publisher in another process (target kit >= 0.95x raw)")
+        fan = {name: fanout_external(make, url) for name, make in CONTENDERS.items()}
+        for name, value in fan.items():
+            row(name, value, "deliv/s", f"{value / fan['raw']:.2f}x raw")
+
+        print("\n10 subscribers, publisher in this process (target kit >= 2x guide)")
+        rate = {name: publish_rate_with_subscribers(make, url) for name, make in CONTENDERS.items()}
+        for name, value in rate.items():
+            row(name, value, "pub/s", f"{value / rate['guide']:.2f}x guide, {value / rate['raw']:.2f}x raw")
+
+        print("\npublish_many vs publish, 1,000 messages (target >= 5x)")
+        single, batched = publish_many_vs_publish(url)
+        row("publish() x 1000", single, "msg/s", "")
+        row("publish_many(1000)", batched, "msg/s", f"{batched / single:.1f}x publish()")
+
+        print("\nsubscribe() and shutdown() (targets: median <= 1 ms; 50 subscriptions <= 200 ms)")
+        sub_ms, shut_ms = subscribe_and_shutdown(url)
+        row("subscribe() median", sub_ms, "ms", "")
+        row("shutdown() of 50 subscriptions", shut_ms, "ms", "threads joined")
+
+
+if __name__ == "__main__":
+    main()
