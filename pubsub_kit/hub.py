@@ -103,6 +103,8 @@ class RedisPubSubHub:
             owned.insert(0, redis_client)
         self.redis = redis_client
         self.server = server
+        kwargs = redis_client.connection_pool.connection_kwargs
+        self.url = url or f"redis://{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
         self.buffer_size = buffer_size
         self.max_subscriptions = max_subscriptions
         self.max_queue = max_queue
@@ -394,9 +396,7 @@ class RedisPubSubHub:
         self.shutdown()
 
     def __repr__(self) -> str:
-        kwargs = self.redis.connection_pool.connection_kwargs
-        where = f"{kwargs.get('host')}:{kwargs.get('port')}"
-        return f"<RedisPubSubHub {self.hub_id} on {where}: {len(self._subs)} subscriptions>"
+        return f"<RedisPubSubHub {self.hub_id} on {self.url}: {len(self._subs)} subscriptions>"
 
 
 def _decode(value: bytes | str) -> str:

@@ -89,7 +89,7 @@ class Subscription:
         self._queue: deque[ReceivedMessage | _Barrier] = deque()
         self._barriers: dict[str, threading.Event] = {}
         self._tracker = SequenceTracker()
-        self._by_channel = CappedCounters(("received",))
+        self._by_channel = CappedCounters(("received", "foreign"))
         self._arrived = 0
         self._settled = 0
         self._received_base = 0
@@ -375,6 +375,7 @@ class Subscription:
                 self._last_decode_error = unwrapped.decode_error
             if unwrapped.publisher is None:
                 self._foreign += 1
+                self._by_channel.add(channel, "foreign")
             else:
                 self._tracker.observe(unwrapped.publisher, channel, unwrapped.seq)
             self._remember_locked(received)
