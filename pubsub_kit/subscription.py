@@ -229,6 +229,16 @@ class Subscription:
         if not self._stop.is_set():
             self._online.set()
 
+    def wait_for_counters(self, timeout: float = 5.0, **at_least: int) -> bool:
+        """Wait until counters reach minimums, e.g. ``wait_for_counters(reconnects=1)``."""
+        unknown = set(at_least) - set(self.counters())
+        if unknown:
+            raise ValueError(f"unknown counters {sorted(unknown)}; see Subscription.counters()")
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: all(self._counters_locked()[k] >= v for k, v in at_least.items()), timeout
+            )
+
     def wait_for_state(self, state: str, timeout: float = 5.0) -> bool:
         """Wait until this subscription reaches ``state`` (e.g. ``live`` after a reconnect)."""
         with self._changed:
@@ -283,32 +293,23 @@ class Subscription:
     def _read_loop(self) -> None:
         try:
             while not self._stop.is_set():
-                if not self._online.is_set():
-                    self._sit_offline()
-                    continue
                 try:
                     conn = self._conn
                     response = conn.read_response() if conn.can_read(timeout=READ_TICK_S) else None
                 except Exception as err:
+                    # Everything Redis sent before the connection ended has been read by now.
                     if self._stop.is_set():
                         break
                     if self._online.is_set():
                         self._lost(err)
-                        self._reconnect()
+                    else:
+                        self._close_connection()
+                    self._reconnect()
                     continue
                 if response is not None:
                     self._handle(response)
         finally:
             self._close_connection()
-
-    def _sit_offline(self) -> None:
-        self._close_connection()
-        with self._lock:
-            self._state = "offline"
-            self._release_barriers_locked()
-            self._changed.notify_all()
-        self._online.wait()
-        self._reconnect()
 
     def _lost(self, err: BaseException) -> None:
         with self._lock:
@@ -320,8 +321,20 @@ class Subscription:
         self._close_connection()
 
     def _reconnect(self) -> None:
+        """Reconnect with capped backoff for as long as the subscription is open.
+
+        While it is marked offline it waits instead, and reconnects once it is
+        marked online again.
+        """
         delay = BACKOFF_FIRST_S
         while not self._stop.is_set():
+            if not self._online.is_set():
+                with self._lock:
+                    self._state = "offline"
+                    self._release_barriers_locked()
+                    self._changed.notify_all()
+                self._online.wait()
+                continue
             try:
                 self._open()
             except Exception as err:

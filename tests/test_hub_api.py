@@ -272,3 +272,21 @@ def test_glob_match_agrees_with_redis(hub: RedisPubSubHub, admin: redis.Redis, p
 
 def test_subscription_is_exported_for_type_hints(hub: RedisPubSubHub) -> None:
     assert isinstance(hub.subscribe("s", "c"), Subscription)
+
+
+def test_messages_delivered_just_before_going_offline_are_still_read(hub: RedisPubSubHub) -> None:
+    sub = hub.subscribe("s", "c")
+    assert hub.publish_many("c", list(range(200))) == [1] * 200
+    assert hub.take_offline("s")
+    assert hub.publish("c", "while away") == 0
+    assert hub.bring_online("s")
+    assert hub.publish("c", "back") == 1
+    assert sub.wait_for(201)
+    counts = sub.counters()
+    assert counts["gaps"] == 1 and counts["missed_ids"] == ["c#201"]
+
+
+def test_wait_for_counters_refuses_unknown_names(hub: RedisPubSubHub) -> None:
+    sub = hub.subscribe("s", "c")
+    with pytest.raises(ValueError, match="unknown counters"):
+        sub.wait_for_counters(reconects=1)

@@ -85,7 +85,7 @@ def test_reconnects_after_client_kill_and_counts_it(hub: RedisPubSubHub, admin: 
     psub = hub.psubscribe("p", "c*")
     hub.publish("c", 1)
     assert admin.client_kill_filter(_type="pubsub") == 2
-    assert wait_until(lambda: sub.counters()["reconnects"] == 1 and psub.counters()["reconnects"] == 1)
+    assert sub.wait_for_counters(reconnects=1) and psub.wait_for_counters(reconnects=1)
     assert sub.counters()["disconnects"] == 1
     assert hub.publish("c", 2) == 2, "both must have resubscribed every target"
     assert sub.wait_for(2) and psub.wait_for(2)
@@ -206,8 +206,7 @@ def test_redis_cutting_off_a_slow_subscriber_is_detected_and_counted(hub: RedisP
     hub.publish("c", "small")
     assert sub.wait_for(1)
     hub.publish("c", "x" * (512 * 1024))
-    assert wait_until(lambda: sub.counters()["disconnects"] == 1)
-    assert sub.wait_for_state("live")
+    assert sub.wait_for_counters(disconnects=1, reconnects=1)
     assert hub.publish("c", "after") == 1
     assert sub.wait_for(2)
     counts = sub.counters()
