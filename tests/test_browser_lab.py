@@ -1,0 +1,124 @@
+"""JupyterLab in a real headless Chromium: a lesson runs, and its widgets answer clicks.
+
+Skipped, with the reason, when no Chromium is found. Saves a screenshot to
+test-artifacts/ for a human to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from pubsub_kit.local import free_port
+
+from .conftest import wait_until
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = os.environ.get("PUBSUB_KIT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+if not os.access(CHROMIUM, os.X_OK):
+    pytest.skip(
+        f"no Chromium at {CHROMIUM}: install it (sudo apt-get install chromium) or set PUBSUB_KIT_CHROMIUM",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the test extra)")
+
+pytestmark = pytest.mark.browser
+
+
+def _get_json(url: str) -> object:
+    with urllib.request.urlopen(url, timeout=2) as response:
+        return json.load(response)
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[str]:
+    """A private JupyterLab on a copy of the notebooks (autosave never touches the repo)."""
+    work = Path(tempfile.mkdtemp(prefix="pubsub_kit-lab-"))
+    shutil.copytree(REPO / "notebooks", work / "notebooks")
+    settings = work / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    port = free_port()
+    env = {**os.environ, "REDIS_URL": "", "JUPYTER_RUNTIME_DIR": str(work / "runtime")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--port={port}",
+         "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={work / 'notebooks'}",
+         f"--LabApp.user_settings_dir={work / 'settings'}", "--allow-root"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_until(lambda: _answers(f"{base}/api/status"), timeout=60), "JupyterLab did not start"
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _answers(url: str) -> bool:
+    try:
+        _get_json(url)
+        return True
+    except OSError:
+        return False
+
+
+def _kernel_ready(base: str) -> bool:
+    kernels = _get_json(f"{base}/api/kernels")
+    return any(k["execution_state"] == "idle" and k.get("connections", 0) >= 1 for k in kernels)
+
+
+def test_lesson_01_runs_in_jupyterlab_and_its_button_publishes(lab: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{lab}/lab/tree/01_first_message.ipynb?reset", timeout=60_000)
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+            assert wait_until(lambda: _kernel_ready(lab), timeout=60), "the kernel never connected"
+
+            # Run everything but the teardown cell, so the hub is still alive to click on.
+            last_cell = page.locator(".jp-Notebook .jp-Cell").last
+            for attempt in range(3):
+                last_cell.locator(".jp-InputPrompt").click()
+                page.click("text=Run", timeout=10_000)
+                page.click("text=Run All Above Selected Cell", timeout=10_000)
+                if wait_until(lambda: page.locator(".jp-InputPrompt:has-text('[*]')").count() > 0
+                              or page.locator(".received-counter input").count() > 0, timeout=10):
+                    break
+            page.wait_for_selector(".received-counter input", timeout=60_000)
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+            counter = page.locator(".received-counter input")
+            assert counter.input_value() == "2", "the self-check cell clicked twice"
+
+            for _ in range(3):
+                page.locator(".publish-button").click()
+            assert wait_until(lambda: counter.input_value() == "5", timeout=10), counter.input_value()
+
+            errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+            assert errors.count() == 0, errors.first.inner_text()
+            page.locator(".publish-button").scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "lesson01-publish-button.png"))
+        finally:
+            browser.close()
