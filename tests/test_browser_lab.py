@@ -55,11 +55,13 @@ def lab() -> Iterator[str]:
     (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     port = free_port()
     env = {**os.environ, "REDIS_URL": "", "JUPYTER_RUNTIME_DIR": str(work / "runtime")}
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "jupyterlab.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--port={port}",
          "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={work / 'notebooks'}",
-         f"--LabApp.user_settings_dir={work / 'settings'}", "--allow-root"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+         f"--LabApp.user_settings_dir={work / 'settings'}", "--LabApp.expose_app_in_browser=True", "--allow-root"],
+        stdout=log, stderr=subprocess.STDOUT, env=env,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -72,6 +74,7 @@ def lab() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        log.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -84,7 +87,10 @@ def _answers(url: str) -> bool:
 
 
 def _kernel_ready(base: str) -> bool:
-    kernels = _get_json(f"{base}/api/kernels")
+    try:
+        kernels = _get_json(f"{base}/api/kernels")
+    except OSError:
+        return False
     return any(k["execution_state"] == "idle" and k.get("connections", 0) >= 1 for k in kernels)
 
 
@@ -92,25 +98,25 @@ def test_lesson_01_runs_in_jupyterlab_and_its_button_publishes(lab: str) -> None
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{lab}/lab/tree/01_first_message.ipynb?reset", timeout=60_000)
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
             assert wait_until(lambda: _kernel_ready(lab), timeout=60), "the kernel never connected"
 
             # Run everything but the teardown cell, so the hub is still alive to click on.
-            last_cell = page.locator(".jp-Notebook .jp-Cell").last
-            for attempt in range(3):
-                last_cell.locator(".jp-InputPrompt").click()
-                page.click("text=Run", timeout=10_000)
-                page.click("text=Run All Above Selected Cell", timeout=10_000)
+            # Through Lab's command registry (the Run menu's own command), retried because a
+            # command sent before the kernel's websocket is up does nothing.
+            page.locator(".jp-Notebook .jp-Cell").last.locator(".jp-InputPrompt").click()
+            for _ in range(3):
+                page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-above')")
                 if wait_until(lambda: page.locator(".jp-InputPrompt:has-text('[*]')").count() > 0
                               or page.locator(".received-counter input").count() > 0, timeout=10):
                     break
-            page.wait_for_selector(".received-counter input", timeout=60_000)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+            page.wait_for_selector(".received-counter input", state="attached", timeout=60_000)
             counter = page.locator(".received-counter input")
-            assert counter.input_value() == "2", "the self-check cell clicked twice"
+            assert wait_until(lambda: counter.input_value() == "2", timeout=60), "the self-check cell clicks twice"
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
 
             for _ in range(3):
                 page.locator(".publish-button").click()
@@ -120,5 +126,8 @@ def test_lesson_01_runs_in_jupyterlab_and_its_button_publishes(lab: str) -> None
             assert errors.count() == 0, errors.first.inner_text()
             page.locator(".publish-button").scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / "lesson01-publish-button.png"))
+        except BaseException:
+            page.screenshot(path=str(ARTIFACTS / "lesson01-failure.png"), full_page=True)
+            raise
         finally:
             browser.close()
