@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 import weakref
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import redis
 from redis.backoff import NoBackoff
@@ -32,6 +32,8 @@ SUBSCRIBER_SOCKET_TIMEOUT_S = 10.0
 CONNECT_TIMEOUT_S = 2.0
 MAX_SEQUENCE_CHANNELS = 100_000
 REDIS_URL_ENV = "REDIS_URL"
+# Errors that mean "Redis did not take the message" (a cluster may also be mid-failover).
+UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.ClusterError, OSError)
 
 # redis-py >= 7 looks its own version up (slowly) for CLIENT SETINFO on every new
 # client; subscriber connections skip that where the option exists.
@@ -57,6 +59,28 @@ def default_client(url: str) -> redis.Redis:
 def _client_name(name: str) -> str:
     safe = "".join(c if "!" <= c <= "~" else "_" for c in name)
     return f"pubsub_kit:{safe}"[:64]
+
+
+def subscriber_connection(pool: redis.ConnectionPool, name: str) -> Connection:
+    """A new connection to the server behind ``pool``, set up for one subscription.
+
+    Same server and credentials; bytes in (the subscription decodes, so foreign
+    bytes can't crash it), errors out (it reconnects and counts), RESP2, and no
+    CLIENT SETINFO round trips.
+    """
+    kwargs = {k: v for k, v in pool.connection_kwargs.items()
+              if not k.startswith(("maint_notifications", "oss_cluster_maint")) and k != "redis_connect_func"}
+    kwargs.update(
+        decode_responses=False,
+        protocol=2,
+        socket_timeout=SUBSCRIBER_SOCKET_TIMEOUT_S,
+        socket_connect_timeout=CONNECT_TIMEOUT_S,
+        health_check_interval=0,
+        retry=Retry(NoBackoff(), 0, supported_errors=()),
+        client_name=_client_name(name),
+        **_NO_SETINFO,
+    )
+    return pool.connection_class(**kwargs)
 
 
 def _shutdown(subscriptions: dict[str, Subscription], owned: list[Any]) -> None:
@@ -92,19 +116,8 @@ class RedisPubSubHub:
         if not isinstance(buffer_size, int) or buffer_size < 0:
             raise ValueError(f"buffer_size must be a whole number >= 0, got {buffer_size!r}")
         owned: list[Any] = []
-        if redis_client is None:
-            url = url or os.environ.get(REDIS_URL_ENV) or None
-            if url is None:
-                if server is None:
-                    server = LocalRedis()
-                    owned.append(server)
-                url = server.url
-            redis_client = default_client(url)
-            owned.insert(0, redis_client)
-        self.redis = redis_client
-        self.server = server
-        kwargs = redis_client.connection_pool.connection_kwargs
-        self.url = url or f"redis://{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
+        self.redis, self.server, self.url = self._resolve(redis_client, url or os.environ.get(REDIS_URL_ENV) or None,
+                                                          server, owned)
         self.buffer_size = buffer_size
         self.max_subscriptions = max_subscriptions
         self.max_queue = max_queue
@@ -119,6 +132,19 @@ class RedisPubSubHub:
         self._channels = CappedCounters(("published", "delivered"))
         self._zero_counters()
         self._finalizer = weakref.finalize(self, _shutdown, self._subs, owned)
+
+    def _resolve(self, client: Any, url: str | None, server: Any, owned: list[Any]) -> tuple[Any, Any, str]:
+        """Pick the publishing client: the one given, else one on ``url``, else on a private server."""
+        if client is None:
+            if url is None:
+                if server is None:
+                    server = LocalRedis()
+                    owned.append(server)
+                url = server.url
+            client = default_client(url)
+            owned.insert(0, client)
+        kwargs = client.connection_pool.connection_kwargs
+        return client, server, url or f"redis://{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
 
     def _zero_counters(self) -> None:
         self._published = 0
@@ -148,9 +174,8 @@ class RedisPubSubHub:
                 self._seq[channel] = first - 1
 
     def _publish_failed(self, channel: str, err: Exception) -> redis.ConnectionError:
-        where = self.redis.connection_pool.connection_kwargs
         text = (
-            f"could not publish to {channel!r}: Redis at {where.get('host')}:{where.get('port')} "
+            f"could not publish to {channel!r}: Redis at {self.url} "
             f"did not answer ({type(err).__name__}: {err}). Is the server running? "
             "The message was not sent; publish again once Redis is back."
         )
@@ -168,13 +193,16 @@ class RedisPubSubHub:
 
     def publish(self, channel: str, message: Any) -> int:
         """JSON-encode ``message`` and PUBLISH it; returns how many clients Redis delivered to."""
+        return self._send(self.redis.publish, channel, message)
+
+    def _send(self, command: Callable[[str, str], Any], channel: str, message: Any) -> int:
         channel = names.check_channel(channel)
         data = encode_data(message)
         publisher, seq = self._next_seqs(channel, 1)
         body = wrap(data, publisher, seq, time.time() * 1000.0)
         try:
-            delivered = int(self.redis.publish(channel, body))
-        except (redis.ConnectionError, redis.TimeoutError, OSError) as err:
+            delivered = int(command(channel, body))
+        except UNREACHABLE as err:
             self._give_back(channel, publisher, seq, 1)
             raise self._publish_failed(channel, err) from err
         self._record(channel, [delivered])
@@ -193,7 +221,7 @@ class RedisPubSubHub:
             pipe.publish(channel, wrap(data, publisher, first + offset, now))
         try:
             counts = [int(n) for n in pipe.execute()]
-        except (redis.ConnectionError, redis.TimeoutError, OSError) as err:
+        except UNREACHABLE as err:
             self._give_back(channel, publisher, first, len(encoded))
             raise self._publish_failed(channel, err) from err
         self._record(channel, counts)
@@ -202,25 +230,8 @@ class RedisPubSubHub:
     # -- subscribing -------------------------------------------------------------
 
     def _subscriber_connection(self, name: str) -> Connection:
-        """A connection of its own for one subscription, never one from the publisher's pool.
-
-        Same server and credentials as the publisher; bytes in (the subscription
-        decodes, so foreign bytes can't crash it), errors out (it reconnects and
-        counts), RESP2, and no CLIENT SETINFO round trips.
-        """
-        pool = self.redis.connection_pool
-        kwargs = {k: v for k, v in pool.connection_kwargs.items() if not k.startswith("maint_notifications")}
-        kwargs.update(
-            decode_responses=False,
-            protocol=2,
-            socket_timeout=SUBSCRIBER_SOCKET_TIMEOUT_S,
-            socket_connect_timeout=CONNECT_TIMEOUT_S,
-            health_check_interval=0,
-            retry=Retry(NoBackoff(), 0, supported_errors=()),
-            client_name=_client_name(name),
-            **_NO_SETINFO,
-        )
-        return pool.connection_class(**kwargs)
+        """A connection of its own for one subscription, never one from the publisher's pool."""
+        return subscriber_connection(self.redis.connection_pool, name)
 
     def subscribe(
         self,
@@ -235,10 +246,17 @@ class RedisPubSubHub:
         Returns once Redis has confirmed every target, so a PUBLISH right after
         counts this subscriber.
         """
-        name = names.check_name(name)
         channel_list = names.as_list(channels, names.check_channel)
         pattern_list = names.as_list(patterns, names.check_pattern)
-        if not channel_list and not pattern_list:
+        return self._add_subscription(
+            name, on_message, lambda: self._subscriber_connection(name), channels=channel_list, patterns=pattern_list
+        )
+
+    def _add_subscription(
+        self, name: str, on_message: OnMessage | None, connect: Callable[[], Connection], **targets: list[str]
+    ) -> Subscription:
+        name = names.check_name(name)
+        if not any(targets.values()):
             raise ValueError(f"subscription {name!r} has no channels or patterns: give at least one")
         if on_message is not None and not callable(on_message):
             raise TypeError(f"on_message must be callable (a function taking one message), got {on_message!r}")
@@ -254,8 +272,7 @@ class RedisPubSubHub:
             self._reserved.add(name)
         try:
             sub = Subscription(
-                name, channel_list, pattern_list, on_message,
-                connect=lambda: self._subscriber_connection(name),
+                name, on_message=on_message, connect=connect, **targets,
                 buffer_size=self.buffer_size,
                 max_buffer_bytes=self.max_buffer_bytes,
                 max_queue=self.max_queue,
@@ -298,7 +315,9 @@ class RedisPubSubHub:
 
     def kill_connection(self, name: str) -> bool:
         """CLIENT KILL the subscription's connection, as a network blip would; it reconnects itself."""
-        sub = self._require(name)
+        return self._kill(self._require(name))
+
+    def _kill(self, sub: Subscription) -> bool:
         return sub.client_id is not None and bool(self.redis.client_kill_filter(_id=sub.client_id))
 
     def take_offline(self, name: str, timeout: float = 5.0) -> bool:
@@ -309,8 +328,7 @@ class RedisPubSubHub:
         """
         sub = self._require(name)
         sub.mark_offline()
-        if sub.client_id is not None:
-            self.redis.client_kill_filter(_id=sub.client_id)
+        self._kill(sub)
         return sub.wait_for_state("offline", timeout)
 
     def bring_online(self, name: str, timeout: float = 5.0) -> bool:

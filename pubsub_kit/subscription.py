@@ -59,10 +59,12 @@ class Subscription:
     def __init__(
         self,
         name: str,
-        channels: list[str],
-        patterns: list[str],
+        *,
         on_message: OnMessage | None,
         connect: Callable[[], Connection],
+        channels: list[str] = (),
+        patterns: list[str] = (),
+        shard_channels: list[str] = (),
         buffer_size: int = 50,
         max_buffer_bytes: int = 8 * 1024 * 1024,
         max_queue: int = 10_000,
@@ -70,6 +72,7 @@ class Subscription:
         self.name = name
         self.channels = tuple(channels)
         self.patterns = tuple(patterns)
+        self.shard_channels = tuple(shard_channels)
         self.on_message = on_message
         self._connect = connect
         self._max_buffer_bytes = max_buffer_bytes
@@ -83,6 +86,7 @@ class Subscription:
         self._online.set()
         self._state = "subscribing"
         self.client_id: int | None = None
+        self.address: str | None = None
         self._conn: Connection | None = None
         self._buffer: deque[ReceivedMessage] = deque(maxlen=buffer_size)
         self._buffer_bytes = 0
@@ -124,7 +128,7 @@ class Subscription:
 
     @property
     def targets(self) -> list[str]:
-        return [*self.channels, *self.patterns]
+        return [*self.channels, *self.patterns, *self.shard_channels]
 
     @property
     def is_pattern(self) -> bool:
@@ -182,6 +186,8 @@ class Subscription:
             "targets": self.targets,
             "channels": list(self.channels),
             "patterns": list(self.patterns),
+            "shard_channels": list(self.shard_channels),
+            "address": self.address,
             "is_pattern": self.is_pattern,
             "state": self._state,
             "alive": self.is_alive(),
@@ -261,8 +267,10 @@ class Subscription:
                 conn.send_command("SUBSCRIBE", *self.channels, check_health=False)
             if self.patterns:
                 conn.send_command("PSUBSCRIBE", *self.patterns, check_health=False)
+            if self.shard_channels:
+                conn.send_command("SSUBSCRIBE", *self.shard_channels, check_health=False)
             client_id = int(conn.read_response())
-            pending = len(self.channels) + len(self.patterns)
+            pending = len(self.channels) + len(self.patterns) + len(self.shard_channels)
             deadline = time.monotonic() + CONFIRM_TIMEOUT_S
             while pending:
                 left = deadline - time.monotonic()
@@ -271,6 +279,8 @@ class Subscription:
                 if not conn.can_read(timeout=left):
                     continue
                 response = conn.read_response()
+                if isinstance(response, redis.ResponseError):
+                    raise response
                 if response[0] in CONFIRM_KINDS:
                     pending -= 1
                 else:
@@ -280,6 +290,7 @@ class Subscription:
             raise
         with self._lock:
             self._conn, self.client_id = conn, client_id
+            self.address = f"{conn.host}:{conn.port}"
 
     def _close_connection(self) -> None:
         with self._lock:
@@ -296,6 +307,10 @@ class Subscription:
                 try:
                     conn = self._conn
                     response = conn.read_response() if conn.can_read(timeout=READ_TICK_S) else None
+                    if response is not None and response[0] == b"sunsubscribe":
+                        # Redis drops shard subscriptions when their slot moves or the node
+                        # stops being its master: find the new owner and subscribe there.
+                        raise redis.ConnectionError("Redis ended a shard subscription (slot moved or failover)")
                 except Exception as err:
                     # Everything Redis sent before the connection ended has been read by now.
                     if self._stop.is_set():
