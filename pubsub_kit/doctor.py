@@ -62,6 +62,6 @@ def check_environment() -> list[Check]:
         checks.append(Check(
             "sharded pub/sub (SPUBLISH)", sharded,
             "available" if sharded else f"Redis {server.version} is older than 7.0",
-            "" if sharded else "lessons 00-06 work; for sharded pub/sub install Redis >= 7 (apt, brew, conda)",
+            "" if sharded else "lessons 00-05 work; for lesson 07 (sharded pub/sub) install Redis >= 7 (apt, brew, conda)",
         ))
     return checks
