@@ -20,22 +20,10 @@ import pytest
 
 from pubsub_kit.local import free_port
 
+from .chromium import ARGS, ARTIFACTS, CHROMIUM, REPO, require_chromium
 from .conftest import wait_until
 
-REPO = Path(__file__).resolve().parents[1]
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = os.environ.get("PUBSUB_KIT_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]
-
-if not os.access(CHROMIUM, os.X_OK):
-    pytest.skip(
-        f"no Chromium at {CHROMIUM}: install it (sudo apt-get install chromium) or set PUBSUB_KIT_CHROMIUM",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the test extra)")
+sync_api = require_chromium()
 
 pytestmark = pytest.mark.browser
 
@@ -97,7 +85,7 @@ def _kernel_ready(base: str) -> bool:
 def test_lesson_01_runs_in_jupyterlab_and_its_button_publishes(lab: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
             page.goto(f"{lab}/lab/tree/01_first_message.ipynb?reset", timeout=60_000)

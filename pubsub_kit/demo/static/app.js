@@ -111,7 +111,9 @@ async function refresh() {
 
 for (const name of ["orders:new", "billing:invoice", "notifications:email", "notifications:push",
                     "cache:invalidate:products", "chat:lobby"]) {
-  $("#channels").append(el("option", undefined)).value = name;
+  const option = el("option");
+  option.value = name;
+  $("#channels").append(option);
 }
 wire("publish-form", "/publish");
 wire("subscribe-form", "/subscribe", (form) => form.reset());
