@@ -92,18 +92,25 @@ def test_lesson_01_runs_in_jupyterlab_and_its_button_publishes(lab: str) -> None
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
             assert wait_until(lambda: _kernel_ready(lab), timeout=60), "the kernel never connected"
 
-            # Run everything but the teardown cell, so the hub is still alive to click on.
-            # Through Lab's command registry (the Run menu's own command), retried because a
-            # command sent before the kernel's websocket is up does nothing.
-            page.locator(".jp-Notebook .jp-Cell").last.locator(".jp-InputPrompt").click()
+            # Run everything but the teardown cell, so the hub is still alive to click on,
+            # through Lab's command registry (the Run menu's own command). Outputs are
+            # cleared first so a run that never started (the command reached Lab before
+            # the kernel's websocket) is told apart from a slow one; only that is retried.
+            commands = "(name) => window.jupyterapp.commands.execute(name)"
+            page.evaluate(commands, "notebook:clear-all-cell-outputs")
+            # Lab renders cells lazily, so the last cell in the DOM need not be the last cell.
+            page.evaluate("""() => {
+                const notebook = window.jupyterapp.shell.currentWidget.content;
+                notebook.activeCellIndex = notebook.widgets.length - 1;
+            }""")
+            prompts = page.locator(".jp-CodeCell .jp-InputPrompt")
             for _ in range(3):
-                page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-above')")
-                if wait_until(lambda: page.locator(".jp-InputPrompt:has-text('[*]')").count() > 0
-                              or page.locator(".received-counter input").count() > 0, timeout=10):
+                page.evaluate(commands, "notebook:run-all-above")
+                if wait_until(lambda: any(p.strip() not in ("[ ]:", "") for p in prompts.all_inner_texts()), timeout=20):
                     break
             page.wait_for_selector(".received-counter input", state="attached", timeout=60_000)
             counter = page.locator(".received-counter input")
-            assert wait_until(lambda: counter.input_value() == "2", timeout=60), "the self-check cell clicks twice"
+            assert wait_until(lambda: counter.input_value() == "2", timeout=90), "the self-check cell clicks twice"
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
 
             for _ in range(3):
