@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -106,72 +107,67 @@ def open_and_run(page, lab: str, notebook: str) -> None:
             return
 
 
-def browser_page(p):
-    browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-    return browser, browser.new_page(viewport={"width": 1400, "height": 1100})
+@contextmanager
+def lab_page(failure_shot: str) -> Iterator:
+    """A fresh headless Chromium page; on failure, a full-page screenshot for a human."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        try:
+            yield page
+        except BaseException:
+            page.screenshot(path=str(ARTIFACTS / failure_shot), full_page=True)
+            raise
+        finally:
+            browser.close()
 
 
 def test_lesson_01_runs_in_jupyterlab_and_its_button_publishes(lab: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser, page = browser_page(p)
-        try:
-            open_and_run(page, lab, "01_first_message.ipynb")
-            page.wait_for_selector(".received-counter input", state="attached", timeout=60_000)
-            counter = page.locator(".received-counter input")
-            assert wait_until(lambda: counter.input_value() == "2", timeout=90), "the self-check cell clicks twice"
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-            for _ in range(3):
-                page.locator(".publish-button").click()
-            assert wait_until(lambda: counter.input_value() == "5", timeout=10), counter.input_value()
-            errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-            assert errors.count() == 0, errors.first.inner_text()
-            page.locator(".publish-button").scroll_into_view_if_needed()
-            page.screenshot(path=str(ARTIFACTS / "lesson01-publish-button.png"))
-        except BaseException:
-            page.screenshot(path=str(ARTIFACTS / "lesson01-failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+    with lab_page("lesson01-failure.png") as page:
+        open_and_run(page, lab, "01_first_message.ipynb")
+        page.wait_for_selector(".received-counter input", state="attached", timeout=60_000)
+        counter = page.locator(".received-counter input")
+        assert wait_until(lambda: counter.input_value() == "2", timeout=90), "the self-check cell clicks twice"
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+        for _ in range(3):
+            page.locator(".publish-button").click()
+        assert wait_until(lambda: counter.input_value() == "5", timeout=10), counter.input_value()
+        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        assert errors.count() == 0, errors.first.inner_text()
+        page.locator(".publish-button").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "lesson01-publish-button.png"))
 
 
 def test_dashboard_shows_a_new_pattern_subscriber_and_a_loss(lab: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser, page = browser_page(p)
-        try:
-            open_and_run(page, lab, "06_dashboard.ipynb")
-            dash = page.locator(".pubsub-kit-dashboard")
-            dash.wait_for(timeout=90_000)
-            assert wait_until(lambda: page.locator(".pubsub-kit-panel").count() >= 4, timeout=90)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    with lab_page("dashboard-failure.png") as page:
+        open_and_run(page, lab, "06_dashboard.ipynb")
+        dash = page.locator(".pubsub-kit-dashboard")
+        dash.wait_for(timeout=90_000)
+        assert wait_until(lambda: page.locator(".pubsub-kit-panel").count() >= 4, timeout=90)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
 
-            dash.locator(".dash-sub-name input").fill("watcher")
-            dash.locator(".dash-sub-kind select").select_option("pattern")
-            dash.locator(".dash-sub-targets input").fill("chat:*")
-            dash.locator(".dash-subscribe").click()
-            watcher = page.locator(".pubsub-kit-panel").filter(has_text="watcher")
-            assert wait_until(lambda: watcher.count() == 1, timeout=10)
-            dash.locator(".dash-channel input").fill("chat:lobby")
-            dash.locator(".dash-copies input").fill("3")
-            dash.locator(".dash-publish").click()
-            assert wait_until(lambda: watcher.locator("li").count() == 3, timeout=10)
-            table = dash.locator(".dash-table")
-            assert wait_until(lambda: "chat:lobby" in table.inner_text(), timeout=10)
-            assert table.locator("tr").filter(has_text="chat:lobby").locator("td").all_inner_texts() == \
-                ["chat:lobby", "3", "3", "3", "0"]
+        dash.locator(".dash-sub-name input").fill("watcher")
+        dash.locator(".dash-sub-kind select").select_option("pattern")
+        dash.locator(".dash-sub-targets input").fill("chat:*")
+        dash.locator(".dash-subscribe").click()
+        watcher = page.locator(".pubsub-kit-panel").filter(has_text="watcher")
+        assert wait_until(lambda: watcher.count() == 1, timeout=10)
+        dash.locator(".dash-channel input").fill("chat:lobby")
+        dash.locator(".dash-copies input").fill("3")
+        dash.locator(".dash-publish").click()
+        assert wait_until(lambda: watcher.locator("li").count() == 3, timeout=10)
+        table = dash.locator(".dash-table")
+        assert wait_until(lambda: "chat:lobby" in table.inner_text(), timeout=10)
+        assert table.locator("tr").filter(has_text="chat:lobby").locator("td").all_inner_texts() == \
+            ["chat:lobby", "3", "3", "3", "0"]
 
-            watcher.locator("button", has_text="Offline").click()
-            assert wait_until(lambda: "offline" in watcher.inner_text(), timeout=10)
-            dash.locator(".dash-copies input").fill("1")
-            dash.locator(".dash-publish").click()
-            assert wait_until(lambda: " live " in watcher.inner_text(), timeout=15)
-            dash.locator(".dash-publish").click()
-            assert wait_until(lambda: "gaps 1" in watcher.inner_text(), timeout=10), watcher.inner_text()
-            watcher.scroll_into_view_if_needed()
-            page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
-        except BaseException:
-            page.screenshot(path=str(ARTIFACTS / "dashboard-failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+        watcher.locator("button", has_text="Offline").click()
+        assert wait_until(lambda: "offline" in watcher.inner_text(), timeout=10)
+        dash.locator(".dash-copies input").fill("1")
+        dash.locator(".dash-publish").click()
+        assert wait_until(lambda: " live " in watcher.inner_text(), timeout=15)
+        dash.locator(".dash-publish").click()
+        assert wait_until(lambda: "gaps 1" in watcher.inner_text(), timeout=10), watcher.inner_text()
+        watcher.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)

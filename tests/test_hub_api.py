@@ -10,8 +10,6 @@ import redis
 from pubsub_kit import ReceivedMessage, RedisPubSubHub, Subscription, SubscriptionLimitError, glob_match
 from pubsub_kit.tracking import OTHER
 
-from .conftest import wait_until
-
 
 def test_guide_example_runs_unchanged(hub: RedisPubSubHub) -> None:
     seen: list[ReceivedMessage] = []
