@@ -21,7 +21,8 @@ class RedisTooOld(RuntimeError):
     """Sharded pub/sub needs Redis >= 7.0; the message says how to get it."""
 
 
-def _cluster_info(client: redis.Redis) -> dict[str, str]:
+def cluster_info(client: redis.Redis) -> dict[str, str]:
+    """CLUSTER INFO as a dict, whichever shape redis-py returns it in."""
     reply = client.execute_command("CLUSTER", "INFO")
     if isinstance(reply, dict):
         return {str(k): str(v) for k, v in reply.items()}
@@ -79,7 +80,7 @@ class LocalCluster:
         for i, client in enumerate(self._clients[masters:]):
             master_id = self._clients[i % masters].execute_command("CLUSTER", "MYID")
             client.execute_command("CLUSTER", "REPLICATE", master_id)
-        self._wait(lambda: all(_cluster_info(c).get("cluster_state") == "ok" for c in self._clients),
+        self._wait(lambda: all(cluster_info(c).get("cluster_state") == "ok" for c in self._clients),
                    "cluster_state:ok on every node")
         if len(self.nodes) > masters:
             self._wait(lambda: all(c.info("replication").get("master_link_status") == "up"

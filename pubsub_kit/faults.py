@@ -38,7 +38,7 @@ class Faults:
     def slow(self, name: str, ms: int) -> None:
         if not 0 <= ms <= MAX_SLOW_MS:
             raise ValueError(f"slow callback must be 0 to {MAX_SLOW_MS} ms, got {ms}")
-        self.hub._require(name)
+        self.hub.require_subscription(name)
         with self._lock:
             self._slow_ms[name] = ms
 

@@ -307,7 +307,8 @@ class RedisPubSubHub:
 
     # -- faults, to make at-most-once visible ---------------------------------------
 
-    def _require(self, name: str) -> Subscription:
+    def require_subscription(self, name: str) -> Subscription:
+        """Like ``get_subscription``, but a missing name is a KeyError listing the existing ones."""
         sub = self.get_subscription(name)
         if sub is None:
             raise KeyError(f"no subscription named {name!r}; existing: {[s.name for s in self.subscriptions()]}")
@@ -315,7 +316,7 @@ class RedisPubSubHub:
 
     def kill_connection(self, name: str) -> bool:
         """CLIENT KILL the subscription's connection, as a network blip would; it reconnects itself."""
-        return self._kill(self._require(name))
+        return self._kill(self.require_subscription(name))
 
     def _kill(self, sub: Subscription) -> bool:
         return sub.client_id is not None and bool(self.redis.client_kill_filter(_id=sub.client_id))
@@ -326,14 +327,14 @@ class RedisPubSubHub:
         When this returns, Redis has already forgotten the client, so every
         PUBLISH from now on misses it: the messages are lost, not queued.
         """
-        sub = self._require(name)
+        sub = self.require_subscription(name)
         sub.mark_offline()
         self._kill(sub)
         return sub.wait_for_state("offline", timeout)
 
     def bring_online(self, name: str, timeout: float = 5.0) -> bool:
         """Reconnect and resubscribe a subscriber taken offline; returns once it is live."""
-        sub = self._require(name)
+        sub = self.require_subscription(name)
         sub.mark_online()
         return sub.wait_for_state("live", timeout)
 

@@ -273,4 +273,4 @@ class LocalRedis:
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
-        return f"<LocalRedis {self.url} redis {self.version} pid={self.pid} {state}>"
+        return f"<LocalRedis {self.url} redis {self.version} ({self.binary_source}) pid={self.pid} {state}>"

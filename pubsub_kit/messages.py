@@ -95,11 +95,6 @@ class ReceivedMessage:
         """True when it did not come from a pubsub_kit hub (e.g. redis-cli)."""
         return self.publisher is None
 
-    @property
-    def latency_ms(self) -> float | None:
-        """Publish-to-receive time, known only for hub-published messages."""
-        return None if self.sent_at_ms is None else self.received_at_ms - self.sent_at_ms
-
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         if isinstance(self.payload, bytes):

@@ -401,7 +401,7 @@ class Subscription:
             if unwrapped.decode_error:
                 self._decode_errors += 1
                 self._last_decode_error = unwrapped.decode_error
-            if unwrapped.publisher is None:
+            if unwrapped.foreign:
                 self._foreign += 1
                 self._by_channel.add(channel, "foreign")
             else:
