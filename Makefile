@@ -7,7 +7,7 @@ PORT   ?= 8888
 # Jupyter refuses to run as root (containers, CI machines) unless told to.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test bench clean
+.PHONY: lab test kernel bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ lab: $(VENV)/.lab
 
 test: $(VENV)/.test
 	$(BIN)/python -m pytest
+
+# For an existing JupyterLab or JupyterHub: register .venv as the "pubsub-kit" kernel instead.
+kernel: $(VENV)/.lab
+	$(BIN)/python -m ipykernel install --user --name pubsub-kit --display-name "pubsub-kit"
 
 bench: $(VENV)/.lab
 	$(BIN)/python bench/hub_bench.py

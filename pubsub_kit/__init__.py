@@ -12,7 +12,9 @@
 from .cluster import LocalCluster, RedisTooOld
 from .connect import connect
 from .hub import RedisPubSubHub, SubscriptionLimitError
-from .local import LocalRedis, RedisServerFailed, RedisServerNotFound, find_redis_server
+from .discovery import RedisServerNotFound, find_redis_server
+from .local import LocalRedis, RedisServerFailed
+from .redact import redact_url
 from .messages import ReceivedMessage
 from .names import glob_match
 from .sharded import ClusterPubSubHub
@@ -34,5 +36,6 @@ __all__ = [
     "RedisServerFailed",
     "find_redis_server",
     "glob_match",
+    "redact_url",
 ]
 __version__ = "0.1.0"

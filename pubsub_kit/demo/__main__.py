@@ -15,7 +15,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m pubsub_kit.demo", description="Redis pub/sub, live in your browser.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8095, help="port to listen on (default: 8095)")
-    parser.add_argument("--redis-url", help="use this Redis (default: a private redis-server)")
+    parser.add_argument("--redis-url", help="use this Redis (default: $REDIS_URL, else a private server); "
+                        "prefer $REDIS_URL for a password, since every local user can read a command line")
     parser.add_argument("--redis-host", help="use Redis on this host (with --redis-port)")
     parser.add_argument("--redis-port", type=int, default=6379, help="with --redis-host (default: 6379)")
     args = parser.parse_args()
@@ -25,7 +26,7 @@ def main() -> None:
     server = DemoServer(hub, args.host, args.port)
     try:
         reset(hub, server.faults)
-        where = f"a private redis-server {hub.server.version} at {hub.url}" if hub.server else hub.url
+        where = f"a private server, {hub.server.describe()}, at {hub.display_url}" if hub.server else hub.display_url
         print(f"pubsub_kit demo listening on {server.url}", flush=True)
         print(f"Redis: {where}", flush=True)
         print(f"seeded {len(hub.subscriptions())} default subscriptions; Ctrl-C to stop", flush=True)
