@@ -8,7 +8,6 @@ import pytest
 
 from pubsub_kit import RedisPubSubHub
 from pubsub_kit.demo import DemoServer
-from pubsub_kit.snapshot import reset
 
 from .chromium import ARGS, ARTIFACTS, CHROMIUM, require_chromium
 from .conftest import wait_until
@@ -22,7 +21,7 @@ EVIL_MESSAGE = "<script>alert(1)</script>"
 @pytest.fixture
 def demo(hub: RedisPubSubHub) -> Iterator[DemoServer]:
     server = DemoServer(hub, port=0).start()
-    reset(hub, server.faults)
+    server.playground.reset()
     yield server
     server.close()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from ..hub import RedisPubSubHub
-from ..snapshot import reset
 from .server import DemoServer
 
 MAX_SUBSCRIPTIONS = 50
@@ -24,7 +23,7 @@ def main() -> None:
     hub = RedisPubSubHub(url=url, max_subscriptions=MAX_SUBSCRIPTIONS)
     server = DemoServer(hub, args.host, args.port)
     try:
-        reset(hub, server.faults)
+        server.playground.reset()
         where = f"a private redis-server {hub.server.version} at {hub.url}" if hub.server else hub.url
         print(f"pubsub_kit demo listening on {server.url}", flush=True)
         print(f"Redis: {where}", flush=True)
@@ -33,8 +32,7 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
-        server.faults.close()
+        server.close()
         hub.shutdown()
 
 
