@@ -25,6 +25,7 @@ from pubsub_kit.local import free_port
 from pubsub_kit.snapshot import MAX_ROWS, MAX_SUBSCRIBERS, PREVIEW_CHARS
 
 from .conftest import wait_until
+from .prefix_proxy import PrefixProxy
 from .test_demo_http import call
 
 HOSTILE = "ev:<img src=x onerror=alert(1)>"
@@ -195,3 +196,22 @@ def test_the_demo_runs_without_pandas(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=15)
+
+
+def test_the_demo_works_behind_a_path_prefix_proxy(demo: DemoServer, hub: RedisPubSubHub) -> None:
+    proxy = PrefixProxy(demo.server_port)
+    try:
+        base = f"/proxy/{demo.server_port}"
+        conn = http.client.HTTPConnection("127.0.0.1", proxy.server_port, timeout=10)
+        origin = f"http://127.0.0.1:{proxy.server_port}"
+        conn.request("POST", f"{base}/publish", body="channel=orders:new&message=hi",
+                     headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": origin,
+                              "Sec-Fetch-Site": "same-origin"})
+        response = conn.getresponse()
+        assert response.status == 200, response.read()
+        response.read()
+        conn.request("GET", f"{base}/state", headers={"Sec-Fetch-Site": "same-origin"})
+        assert json.loads(conn.getresponse().read())["hub"]["published_total"] == 1
+        conn.close()
+    finally:
+        proxy.close()
