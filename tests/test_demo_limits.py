@@ -215,3 +215,16 @@ def test_the_demo_works_behind_a_path_prefix_proxy(demo: DemoServer, hub: RedisP
         conn.close()
     finally:
         proxy.close()
+
+
+@pytest.mark.parametrize("length", ["²", "1" * 5000, "-1", "0x10"])
+def test_a_content_length_that_is_not_plain_digits_is_a_400(demo: DemoServer, length: str) -> None:
+    status, answer, _ = call(demo, "POST", "/publish", b"", headers={"Content-Length": length})
+    assert status == 400 and "Content-Length" in answer["error"]
+
+
+def test_methods_without_a_route_get_json_with_security_headers(demo: DemoServer) -> None:
+    status, answer, headers = call(demo, "PUT", "/state", b"")
+    assert status == 501 and answer["error"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert call(demo, "HEAD", "/")[0] == 200

@@ -8,6 +8,7 @@ from ..hub import RedisPubSubHub
 from .server import DemoServer
 
 MAX_SUBSCRIPTIONS = 50
+MAX_QUEUE = 500  # per subscriber: Slow callback on every subscriber cannot queue gigabytes of 16 KB messages
 
 
 def main() -> None:
@@ -20,7 +21,7 @@ def main() -> None:
     args = parser.parse_args()
     url = args.redis_url or (f"redis://{args.redis_host}:{args.redis_port}" if args.redis_host else None)
 
-    hub = RedisPubSubHub(url=url, max_subscriptions=MAX_SUBSCRIPTIONS)
+    hub = RedisPubSubHub(url=url, max_subscriptions=MAX_SUBSCRIPTIONS, max_queue=MAX_QUEUE)
     server = DemoServer(hub, args.host, args.port)
     try:
         server.playground.reset()
