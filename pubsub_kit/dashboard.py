@@ -1,112 +1,87 @@
 """The live dashboard for JupyterLab: the web demo's features as ipywidgets.
 
-It renders the same ``snapshot()`` as the web page. One refresher thread
-rebuilds the snapshot every ``refresh_s`` and touches only the widgets whose
-text changed, so a burst of messages costs a few widget updates, not one per
-message, and nothing polls Redis per message.
+It renders the same ``snapshot()`` as the web page and acts through the same
+``Playground``. One refresher thread rebuilds the snapshot every ``refresh_s``
+and touches only the widgets whose value changed: a burst of messages costs a
+few widget updates, an idle dashboard sends nothing, and a subscriber's panel
+is built once and closed when the subscriber goes.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import threading
-from typing import Any, Callable
+import time
+from typing import Any
 
 import ipywidgets as widgets
 
-from .faults import Faults
+from ._views import close_tree, error_html, set_value
+from .chart import chart_svg
 from .hub import RedisPubSubHub, SubscriptionLimitError
-from .snapshot import SUGGESTED_CHANNELS, add_subscriber, reset, snapshot
+from .panel import SubscriberPanel
+from .playground import KINDS, MAX_COPIES, SUGGESTED_CHANNELS, Playground
+from .snapshot import snapshot
 
 REFRESH_S = 0.2
-OFFLINE_S = 5
+CHART_EVERY_S = 0.5
+COLUMNS = ("channel", "published", "delivered", "received", "lost")
 
 
-def _error(text: str) -> str:
-    return f'<span style="color:#b00020">{html.escape(text)}</span>' if text else ""
+def _table(rows: list[dict[str, Any]]) -> str:
+    head = "".join(f"<th>{c}</th>" for c in COLUMNS)
+    body = "".join(
+        f'<tr style="background:{"#ffd6d6" if r["delivered"] != r["received"] else "none"}">'
+        + "".join(f"<td>{html.escape(str(r[c]))}</td>" for c in COLUMNS) + "</tr>"
+        for r in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _set(widget: widgets.Widget, value: Any) -> None:
-    """Send a widget update only when the value really changed."""
-    if widget.value != value:
-        widget.value = value
-
-
-class _Panel:
-    """One subscriber: targets, state, counters, last messages, and its controls."""
-
-    def __init__(self, dashboard: "Dashboard", name: str) -> None:
-        self.name = name
-        self.title = widgets.HTML(f"<b>{html.escape(name)}</b>")
-        self.state = widgets.HTML()
-        self.messages = widgets.HTML()
-        buttons = [
-            self._button("Unsubscribe", lambda: dashboard.unsubscribe(name)),
-            self._button(f"Offline {OFFLINE_S} s", lambda: dashboard.faults.offline_for(name, OFFLINE_S)),
-            self._button("Kill connection", lambda: dashboard.faults.kill(name)),
-            self._button("Slow callback", lambda: dashboard.faults.slow(name, 200)),
-        ]
-        self.error = widgets.HTML()
-        self.view = widgets.VBox([self.title, self.state, widgets.HBox(buttons), self.error, self.messages],
-                                 layout={"border": "1px solid #ccc", "padding": "4px 8px", "width": "480px"})
-        self.view.add_class("pubsub-kit-panel")
-
-    def _button(self, label: str, action: Callable[[], Any]) -> widgets.Button:
-        button = widgets.Button(description=label, layout={"width": "auto"})
-
-        def run(_: widgets.Button) -> None:
-            try:
-                action()
-                _set(self.error, "")
-            except (ValueError, KeyError) as err:
-                _set(self.error, _error(str(err)))
-
-        button.on_click(run)
-        return button
-
-    def show(self, sub: dict[str, Any]) -> None:
-        kind = "pattern" if sub["is_pattern"] else "exact"
-        _set(self.state, html.escape(
-            f"{kind}: {', '.join(sub['targets'])} · {sub['state']} · received {sub['received']} · gaps {sub['gaps']}"
-            f" · duplicates {sub['duplicates']} · dropped {sub['dropped']} · disconnects {sub['disconnects']}"
-            f" · reconnects {sub['reconnects']}"
-        ))
-        items = "".join(
-            f"<li>{html.escape(m['channel'])}: {html.escape(json.dumps(m['payload'], default=str))}</li>"
-            for m in sub["messages"]
-        )
-        _set(self.messages, f'<ol class="messages" style="font-family:monospace;font-size:12px">{items}</ol>')
+def _server(server: dict[str, Any]) -> str:
+    if not server["ok"]:
+        return error_html(server["error"])
+    channels = ", ".join(f"{c} ({n})" for c, n in server["channels"].items()) or "none"
+    more = f" and {server['channels_not_shown']} more" if server["channels_not_shown"] else ""
+    return html.escape(f"PUBSUB CHANNELS with NUMSUB: {channels}{more} · PUBSUB NUMPAT: {server['numpat']}")
 
 
 class Dashboard:
-    """Publish, add subscribers, break them, and watch delivered vs received — live."""
+    """Publish, add subscribers, break them, and watch delivered vs received — live.
 
-    def __init__(self, hub: RedisPubSubHub, refresh_s: float = REFRESH_S, seed_defaults: bool = True) -> None:
+    ``seed_defaults``: ``None`` (the default) adds the three default subscribers
+    only to a hub without subscriptions, so yours are never removed; ``True``
+    adds those whose names are free; ``False`` adds none.
+    """
+
+    def __init__(self, hub: RedisPubSubHub, refresh_s: float = REFRESH_S, *, seed_defaults: bool | None = None) -> None:
         self.hub = hub
-        self.faults = Faults(hub)
+        self.playground = Playground(hub)
         self.refresh_s = refresh_s
-        self._panels: dict[str, _Panel] = {}
+        self._panels: dict[str, SubscriberPanel] = {}
         self._lock = threading.Lock()
+        self._chart_at = 0.0
 
         self.channel = widgets.Combobox(value="orders:new", options=list(SUGGESTED_CHANNELS), description="channel")
         self.message = widgets.Text(value='{"id": 1}', description="message")
-        self.copies = widgets.BoundedIntText(value=1, min=1, max=20, description="copies")
+        self.copies = widgets.BoundedIntText(value=1, min=1, max=MAX_COPIES, description="copies")
         self.publish_button = widgets.Button(description="Publish", button_style="primary")
         self.publish_error = widgets.HTML()
         self.sub_name = widgets.Text(description="name", placeholder="audit")
-        self.sub_kind = widgets.Dropdown(options=["exact", "pattern"], description="kind")
+        self.sub_kind = widgets.Dropdown(options=list(KINDS), description="kind")
         self.sub_targets = widgets.Text(description="targets", placeholder="orders:new, chat:lobby")
         self.subscribe_button = widgets.Button(description="Subscribe", button_style="primary")
         self.subscribe_error = widgets.HTML()
         self.reset_button = widgets.Button(description="Reset", button_style="warning")
         self.table = widgets.HTML()
+        self.chart = widgets.HTML()
         self.server_view = widgets.HTML()
         self.panels = widgets.HBox(layout={"flex_flow": "row wrap"})
         for widget, css in [(self.channel, "dash-channel"), (self.message, "dash-message"), (self.copies, "dash-copies"),
                             (self.publish_button, "dash-publish"), (self.sub_name, "dash-sub-name"),
                             (self.sub_kind, "dash-sub-kind"), (self.sub_targets, "dash-sub-targets"),
-                            (self.subscribe_button, "dash-subscribe"), (self.table, "dash-table")]:
+                            (self.subscribe_button, "dash-subscribe"), (self.table, "dash-table"),
+                            (self.chart, "dash-chart")]:
             widget.add_class(css)
         self.publish_button.on_click(lambda _: self.publish_from_form())
         self.subscribe_button.on_click(lambda _: self.subscribe_from_form())
@@ -117,11 +92,11 @@ class Dashboard:
                                        self.sub_targets, self.subscribe_button, self.subscribe_error])
         self.view = widgets.VBox([
             widgets.HBox([publish_form, subscribe_form, self.reset_button]),
-            widgets.HTML("<b>Delivered vs received</b>"), self.table, self.server_view, self.panels,
+            widgets.HTML("<b>Delivered vs received</b>"), self.chart, self.table, self.server_view, self.panels,
         ])
         self.view.add_class("pubsub-kit-dashboard")
-        if seed_defaults:
-            reset(hub, self.faults)
+        if seed_defaults or (seed_defaults is None and not hub.subscriptions()):
+            self.playground.seed_defaults()
         self.refresh()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._refresh_loop, name="pubsub_kit:dashboard", daemon=True)
@@ -132,34 +107,27 @@ class Dashboard:
     def publish_from_form(self) -> None:
         """Publish the form's message ``copies`` times; bad input shows inline."""
         try:
-            try:
-                payload: Any = json.loads(self.message.value)
-            except ValueError:
-                payload = self.message.value
-            if not self.message.value.strip():
-                raise ValueError("message is empty: type something to publish")
-            self.hub.publish_many(self.channel.value.strip(), [payload] * self.copies.value)
-            _set(self.publish_error, "")
+            self.playground.publish(self.channel.value, self.message.value, self.copies.value)
+            set_value(self.publish_error, "")
         except (ValueError, TypeError) as err:
-            _set(self.publish_error, _error(str(err)))
+            set_value(self.publish_error, error_html(str(err)))
         self.refresh()
 
     def subscribe_from_form(self) -> None:
         try:
-            add_subscriber(self.hub, self.faults, self.sub_name.value.strip(), self.sub_kind.value, self.sub_targets.value)
-            _set(self.subscribe_error, "")
+            self.playground.subscribe(self.sub_name.value.strip(), self.sub_kind.value, self.sub_targets.value)
+            set_value(self.subscribe_error, "")
             self.sub_name.value = self.sub_targets.value = ""
         except (ValueError, TypeError, SubscriptionLimitError) as err:
-            _set(self.subscribe_error, _error(str(err)))
+            set_value(self.subscribe_error, error_html(str(err)))
         self.refresh()
 
     def unsubscribe(self, name: str) -> None:
-        self.hub.unsubscribe(name)
-        self.faults.forget(name)
+        self.playground.unsubscribe(name)
         self.refresh()
 
     def reset(self) -> None:
-        reset(self.hub, self.faults)
+        self.playground.reset()
         self.refresh()
 
     # -- rendering -----------------------------------------------------------------------
@@ -168,40 +136,44 @@ class Dashboard:
         """Render the current snapshot, touching only what changed."""
         state = snapshot(self.hub)
         with self._lock:
-            rows = "".join(
-                f'<tr style="background:{"#ffd6d6" if r["delivered"] != r["received"] else "none"}">'
-                + "".join(f"<td>{html.escape(str(r[k]))}</td>" for k in ("channel", "published", "delivered", "received", "lost"))
-                + "</tr>"
-                for r in state["channel_rows"]
-            )
-            _set(self.table, "<table><tr><th>channel</th><th>published</th><th>delivered</th><th>received</th>"
-                             f"<th>lost</th></tr>{rows}</table>")
-            server = state["server"]
-            channels = ", ".join(f"{c} ({n})" for c, n in server["channels"].items()) or "none"
-            _set(self.server_view, _error(server["error"]) if not server["ok"] else html.escape(
-                f"PUBSUB CHANNELS with NUMSUB: {channels} · PUBSUB NUMPAT: {server['numpat']}"))
-            subs = state["hub"]["subscriptions"]
-            names = [s["name"] for s in subs]
-            for gone in set(self._panels) - set(names):
-                del self._panels[gone]
-            for sub in subs:
-                self._panels.setdefault(sub["name"], _Panel(self, sub["name"])).show(sub)
-            children = tuple(self._panels[name].view for name in names)
-            if self.panels.children != children:
-                self.panels.children = children
+            if self.view.comm is None:
+                return  # closed
+            set_value(self.table, _table(state["channel_rows"]))
+            set_value(self.server_view, _server(state["server"]))
+            now = time.monotonic()
+            if now - self._chart_at >= CHART_EVERY_S:
+                chart = chart_svg(state)
+                if chart != self.chart.value:
+                    self.chart.value = chart
+                    self._chart_at = now
+            self._show_panels(state["hub"]["subscriptions"])
+
+    def _show_panels(self, subs: list[dict[str, Any]]) -> None:
+        for sub in subs:
+            if sub["name"] not in self._panels:
+                self._panels[sub["name"]] = SubscriberPanel(self.playground, sub["name"], self.refresh)
+            self._panels[sub["name"]].show(sub)
+        children = tuple(self._panels[sub["name"]].view for sub in subs)
+        if self.panels.children != children:
+            self.panels.children = children
+        for gone in set(self._panels) - {sub["name"] for sub in subs}:
+            self._panels.pop(gone).close()
 
     def _refresh_loop(self) -> None:
         while not self._stop.wait(self.refresh_s):
             try:
                 self.refresh()
-            except Exception as err:
-                _set(self.server_view, _error(f"dashboard refresh failed: {err}"))
+            except Exception as err:  # shown, never a silent death: the next tick tries again
+                set_value(self.server_view, error_html(f"dashboard refresh failed: {type(err).__name__}: {err}"))
 
     def close(self) -> None:
-        """Stop the refresher (joined) and the fault timers; the hub stays yours to shut down."""
+        """Stop the refresher (joined) and the fault timers, and close every widget; the hub stays yours."""
         self._stop.set()
         self._thread.join(timeout=5)
-        self.faults.close()
+        self.playground.close()
+        with self._lock:
+            self._panels.clear()
+            close_tree(self.view)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

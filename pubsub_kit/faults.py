@@ -33,12 +33,16 @@ class Faults:
             if delay:
                 self._closed.wait(delay / 1000)
 
+        on_message.faults = self  # type: ignore[attr-defined]  # lets slow() tell its own callbacks apart
         return on_message
 
     def slow(self, name: str, ms: int) -> None:
         if not 0 <= ms <= MAX_SLOW_MS:
             raise ValueError(f"slow callback must be 0 to {MAX_SLOW_MS} ms, got {ms}")
-        self.hub.require_subscription(name)
+        sub = self.hub.require_subscription(name)
+        if getattr(sub.on_message, "faults", None) is not self:
+            raise ValueError(f"{name!r} was not added from this view, so its callback cannot be slowed down: "
+                             "add a subscriber with the form, then slow that one")
         with self._lock:
             self._slow_ms[name] = ms
 

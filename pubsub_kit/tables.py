@@ -1,7 +1,8 @@
 """pandas views of ``hub.stats()``: the numbers the lessons argue from.
 
 Every function here takes the one snapshot ``stats()`` returns, so a table,
-a plot and a widget shown side by side always agree.
+a plot and a widget shown side by side always agree. The arithmetic lives in
+``snapshot`` (plain Python, shared with the web demo); this module only shapes it.
 """
 
 from __future__ import annotations
@@ -11,22 +12,18 @@ from typing import Any
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from .snapshot import channel_rows, kind_of
+
 SUBSCRIBER_COLUMNS = [
     "kind", "targets", "state", "received", "duplicates", "gaps", "dropped",
     "handled", "callback_errors", "decode_errors", "foreign", "disconnects", "reconnects",
 ]
 
 
-def _kind(sub: dict[str, Any]) -> str:
-    if sub["channels"] and sub["patterns"]:
-        return "exact + pattern"
-    return "pattern" if sub["patterns"] else "exact"
-
-
 def subscriber_table(stats: dict[str, Any]) -> pd.DataFrame:
     """One row per subscription: what it received, and every way it lost or doubled messages."""
     rows = [
-        {"name": sub["name"], **{k: sub.get(k) for k in SUBSCRIBER_COLUMNS}, "kind": _kind(sub), "targets": ", ".join(sub["targets"])}
+        {"name": sub["name"], **{k: sub.get(k) for k in SUBSCRIBER_COLUMNS}, "kind": kind_of(sub), "targets": ", ".join(sub["targets"])}
         for sub in stats["subscriptions"]
     ]
     return pd.DataFrame(rows, columns=["name", *SUBSCRIBER_COLUMNS]).set_index("name")
@@ -39,23 +36,8 @@ def channel_table(stats: dict[str, Any]) -> pd.DataFrame:
     deliveries); ``received`` counts what this hub's subscriptions actually got
     from this hub. They differ when a delivery was lost on the way.
     """
-    received: dict[str, int] = {}
-    for sub in stats["subscriptions"]:
-        for channel, row in sub["by_channel"].items():
-            received[channel] = received.get(channel, 0) + row["received"] - row["foreign"]
-    channels = sorted(set(stats["channels"]) | set(received))
-    rows = [
-        {
-            "channel": channel,
-            "published": stats["channels"].get(channel, {}).get("published", 0),
-            "delivered": stats["channels"].get(channel, {}).get("delivered", 0),
-            "received": received.get(channel, 0),
-        }
-        for channel in channels
-    ]
-    frame = pd.DataFrame(rows, columns=["channel", "published", "delivered", "received"]).set_index("channel")
-    frame["lost"] = frame["delivered"] - frame["received"]
-    return frame
+    rows = channel_rows(stats)
+    return pd.DataFrame(rows, columns=["channel", "published", "delivered", "received", "lost"]).set_index("channel")
 
 
 def totals_table(stats: dict[str, Any]) -> pd.DataFrame:
@@ -68,10 +50,15 @@ def totals_table(stats: dict[str, Any]) -> pd.DataFrame:
 
 
 def highlight(frame: pd.DataFrame, left: str = "delivered", right: str = "received", name: str = "table") -> Styler:
-    """Shade the rows where ``left`` and ``right`` disagree (a fixed uuid keeps the HTML stable)."""
+    """Shade the rows where ``left`` and ``right`` disagree (a fixed uuid keeps the HTML stable).
+
+    Values and both indexes are HTML-escaped: pandas' Styler does not escape by
+    default, and a channel name comes from whoever can publish to the server.
+    """
 
     def shade(row: pd.Series) -> list[str]:
         differs = row[left] != row[right]
         return ["background-color: #ffd6d6" if differs else "" for _ in row]
 
-    return frame.style.apply(shade, axis=1).set_uuid(name)
+    styler = frame.style.format(escape="html").format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+    return styler.apply(shade, axis=1).set_uuid(name)

@@ -7,18 +7,14 @@ becomes a red line under the input, never a traceback.
 
 from __future__ import annotations
 
-import html
 from typing import Iterable
 
 import ipywidgets as widgets
 import pandas as pd
 
 from . import names, tables
+from ._views import error_html
 from .hub import RedisPubSubHub
-
-
-def _error(text: str) -> str:
-    return f'<span style="color:#b00020">{html.escape(text)}</span>' if text else ""
 
 
 class GlobExplorer:
@@ -49,7 +45,7 @@ class GlobExplorer:
                 raise ValueError(f"{pattern!r} is already in the grid")
             self.hub.psubscribe(f"glob {pattern}", pattern)
         except (ValueError, TypeError) as err:
-            self.error.value = _error(str(err))
+            self.error.value = error_html(str(err))
             return False
         self.patterns.append(pattern)
         self.error.value = ""

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 from typing import Iterator
 
 import pytest
+import redis
 
-from pubsub_kit import RedisPubSubHub
+from pubsub_kit import LocalRedis, RedisPubSubHub
 from pubsub_kit.demo import DemoServer
-from pubsub_kit.snapshot import reset
 
 from .chromium import ARGS, ARTIFACTS, CHROMIUM, require_chromium
 from .conftest import wait_until
+from .prefix_proxy import PrefixProxy
 
 sync_api = require_chromium()
 pytestmark = pytest.mark.browser
@@ -22,28 +26,39 @@ EVIL_MESSAGE = "<script>alert(1)</script>"
 @pytest.fixture
 def demo(hub: RedisPubSubHub) -> Iterator[DemoServer]:
     server = DemoServer(hub, port=0).start()
-    reset(hub, server.faults)
+    server.playground.reset()
     yield server
     server.close()
 
 
 @pytest.fixture
-def page(demo: DemoServer):
+def browser():
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        page.dialogs = []
-        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-        page.goto(demo.url)
-        page.wait_for_selector(".panel[data-name='orders-listener']")
         try:
-            yield page
-        except BaseException:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "demo-failure.png"), full_page=True)
-            raise
+            yield browser
         finally:
             browser.close()
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(url)
+    page.wait_for_selector(".panel[data-name='orders-listener']")
+    return page
+
+
+@pytest.fixture
+def page(demo: DemoServer, browser):
+    page = open_page(browser, demo.url)
+    try:
+        yield page
+    except BaseException:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "demo-failure.png"), full_page=True)
+        raise
 
 
 def panel(page, name: str):
@@ -89,7 +104,11 @@ def test_a_subscriber_taken_offline_shows_its_loss(page) -> None:
     assert listener.locator("li").all_inner_texts() == ['orders:new: "back"', 'orders:new: "before"']
 
 
-def test_hostile_names_and_messages_render_as_text(page) -> None:
+def test_hostile_names_and_messages_render_as_text(page, hub: RedisPubSubHub, admin: redis.Redis) -> None:
+    admin.publish("notifications:" + EVIL_NAME, EVIL_MESSAGE)  # a foreign publisher's channel name
+    notified = panel(page, "all-notifications").locator("li")
+    assert wait_until(lambda: notified.count() == 1)
+    assert notified.inner_text() == f'notifications:{EVIL_NAME}: "{EVIL_MESSAGE}"'
     subscribe(page, EVIL_NAME, "exact", "chat:lobby")
     evil = page.locator(".panel").filter(has_text="chat:lobby")
     assert wait_until(lambda: evil.count() == 1)
@@ -97,7 +116,7 @@ def test_hostile_names_and_messages_render_as_text(page) -> None:
     assert wait_until(lambda: evil.locator("li").count() == 1)
     assert evil.locator("h3").inner_text() == EVIL_NAME
     assert EVIL_MESSAGE in evil.locator("li").inner_text()
-    assert page.locator("#subscribers img, #subscribers script").count() == 0
+    assert page.locator("#subscribers img, #subscribers script, #channels-table img").count() == 0
     assert page.dialogs == []
 
 
@@ -111,3 +130,80 @@ def test_a_post_from_another_origin_is_refused(page, demo: DemoServer, hub: Redi
         demo.url + "publish",
     )
     assert hub.stats()["published_total"] == 0
+
+
+def counters(page, name: str) -> dict[str, int]:
+    return {k: int(v) for k, v in re.findall(r"(\w+) (\d+)", panel(page, name).locator(".counters").inner_text())}
+
+
+def chart_text(page) -> str:
+    """The SVG the page's chart image shows right now (fetched the way the image was)."""
+    return page.evaluate("""async () => {
+        const img = document.querySelector("#chart");
+        await img.decode();
+        return (await fetch(img.src)).text();
+    }""")
+
+
+def test_the_chart_and_panels_update_after_publish(page) -> None:
+    before = page.locator("#chart").get_attribute("src")
+    publish(page, "orders:new", '{"id": 1}', copies=3)
+    assert wait_until(lambda: counters(page, "orders-listener").get("handled") == 3)
+    assert wait_until(lambda: page.locator("#chart").get_attribute("src") != before, timeout=3)
+    assert page.evaluate("() => document.querySelector('#chart').naturalWidth") > 0, "the SVG renders"
+    assert wait_until(lambda: 'class="bar delivered"' in chart_text(page) and 'data-value="3"' in chart_text(page),
+                      timeout=3)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "demo-chart.png"), full_page=True)
+
+
+def test_slow_callback_shows_a_growing_queue(page) -> None:
+    listener = panel(page, "orders-listener")
+    listener.locator("button", has_text="Slow callback").click()
+    publish(page, "orders:new", '"first"', copies=10)
+    assert wait_until(lambda: counters(page, "orders-listener").get("queued", 0) >= 5), counters(page, "orders-listener")
+    seen = counters(page, "orders-listener")["queued"]
+    publish(page, "orders:new", '"second"', copies=20)
+    assert wait_until(lambda: counters(page, "orders-listener")["queued"] > seen), counters(page, "orders-listener")
+    assert counters(page, "orders-listener")["received"] == 30
+
+
+def test_polls_do_not_pile_up_while_redis_is_frozen(page, server: LocalRedis) -> None:
+    in_flight: list[int] = [0]
+    worst: list[int] = [0]
+    answered: list[int] = [0]
+
+    def started(request) -> None:
+        if request.url.endswith("/state"):
+            in_flight[0] += 1
+            worst[0] = max(worst[0], in_flight[0])
+
+    def ended(request) -> None:
+        if request.url.endswith("/state"):
+            in_flight[0] -= 1
+            answered[0] += 1
+
+    page.on("request", started)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
+    os.kill(server.pid, signal.SIGSTOP)
+    try:
+        answered[0] = 0
+        assert wait_until(lambda: page.evaluate("1") and answered[0] >= 3, timeout=30), "polls continue, slowly"
+        assert page.locator("#banner").is_visible()
+    finally:
+        os.kill(server.pid, signal.SIGCONT)
+    assert worst[0] == 1, f"{worst[0]} polls were in flight at once"
+    assert wait_until(lambda: page.evaluate("1") and not page.locator("#banner").is_visible(), timeout=15)
+
+
+def test_the_page_works_behind_a_path_prefix(demo: DemoServer, browser) -> None:
+    proxy = PrefixProxy(demo.server_port)
+    try:
+        page = open_page(browser, proxy.url)
+        publish(page, "orders:new", '"via the proxy"')
+        assert wait_until(lambda: panel(page, "orders-listener").locator("li").count() == 1)
+        assert wait_until(lambda: page.evaluate("() => document.querySelector('#chart').naturalWidth") > 0)
+        page.close()
+    finally:
+        proxy.close()

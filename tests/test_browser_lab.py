@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -161,13 +162,31 @@ def test_dashboard_shows_a_new_pattern_subscriber_and_a_loss(lab: str) -> None:
         assert wait_until(lambda: "chat:lobby" in table.inner_text(), timeout=10)
         assert table.locator("tr").filter(has_text="chat:lobby").locator("td").all_inner_texts() == \
             ["chat:lobby", "3", "3", "3", "0"]
+        chart = dash.locator(".dash-chart svg")
+        assert wait_until(lambda: chart.locator("text", has_text="chat:lobby").count() == 1, timeout=10)
+        assert chart.locator("rect.bar.delivered").count() >= 1 and chart.bounding_box()["width"] > 100
 
         watcher.locator("button", has_text="Offline").click()
         assert wait_until(lambda: "offline" in watcher.inner_text(), timeout=10)
         dash.locator(".dash-copies input").fill("1")
         dash.locator(".dash-publish").click()
-        assert wait_until(lambda: " live " in watcher.inner_text(), timeout=15)
+        assert wait_until(lambda: "· live" in watcher.inner_text(), timeout=15)
         dash.locator(".dash-publish").click()
         assert wait_until(lambda: "gaps 1" in watcher.inner_text(), timeout=10), watcher.inner_text()
+
+        watcher.locator("button", has_text="Slow callback").click()
+        dash.locator(".dash-copies input").fill("10")
+        dash.locator(".dash-publish").click()
+        counters = watcher.locator(".dash-counters")
+        assert wait_until(lambda: _queued(counters.inner_text()) >= 5, timeout=10), counters.inner_text()
+        seen = _queued(counters.inner_text())
+        dash.locator(".dash-copies input").fill("20")
+        dash.locator(".dash-publish").click()
+        assert wait_until(lambda: _queued(counters.inner_text()) > seen, timeout=10), counters.inner_text()
         watcher.scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+
+def _queued(text: str) -> int:
+    found = re.search(r"queued (\d+)", text)
+    return int(found.group(1)) if found else -1

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 
 from ..hub import RedisPubSubHub
-from ..snapshot import reset
 from .server import DemoServer
 
 MAX_SUBSCRIPTIONS = 50
+MAX_QUEUE = 500  # per subscriber: Slow callback on every subscriber cannot queue gigabytes of 16 KB messages
 
 
 def main() -> None:
@@ -22,10 +22,10 @@ def main() -> None:
     args = parser.parse_args()
     url = args.redis_url or (f"redis://{args.redis_host}:{args.redis_port}" if args.redis_host else None)
 
-    hub = RedisPubSubHub(url=url, max_subscriptions=MAX_SUBSCRIPTIONS)
+    hub = RedisPubSubHub(url=url, max_subscriptions=MAX_SUBSCRIPTIONS, max_queue=MAX_QUEUE)
     server = DemoServer(hub, args.host, args.port)
     try:
-        reset(hub, server.faults)
+        server.playground.reset()
         where = f"a private server, {hub.server.describe()}, at {hub.display_url}" if hub.server else hub.display_url
         print(f"pubsub_kit demo listening on {server.url}", flush=True)
         print(f"Redis: {where}", flush=True)
@@ -34,8 +34,7 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
-        server.faults.close()
+        server.close()
         hub.shutdown()
 
 

@@ -1,10 +1,12 @@
 """The guide's web demo on the standard library's HTTP server, hardened.
 
-Every request has a read timeout and a body cap; every bad field gets a 400
-JSON saying what is wrong; Redis being down is a 503, anything unexpected a
-500 — never a dropped connection. POSTs from other origins and Host headers
-other than loopback names are refused, so other web pages (and DNS rebinding)
-cannot drive your Redis through it.
+Every request has one absolute deadline, a cap on its header bytes and on its
+body; at most ``max_connections`` are served at once. Every bad field gets a
+400 JSON saying what is wrong; Redis being down is a 503, anything unexpected
+a 500 — never a dropped connection. Requests other web pages start
+(Fetch-Metadata, Origin) and Host headers other than loopback names are
+refused, so other sites (and DNS rebinding) cannot drive your Redis through it.
+Actions go through the same ``Playground`` as the dashboard.
 """
 
 from __future__ import annotations
@@ -12,23 +14,28 @@ from __future__ import annotations
 import json
 import threading
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs
 
 import redis
 
-from ..faults import Faults
+from ..chart import chart_svg
 from ..hub import RedisPubSubHub, SubscriptionLimitError
-from ..snapshot import add_subscriber, reset, snapshot
+from ..playground import MAX_COPIES, Playground
+from ..snapshot import hub_view, snapshot
+from .limits import CappedThreadingServer, RequestReader
 
 REQUEST_TIMEOUT_S = 5.0
+MAX_CONNECTIONS = 32
+MAX_HEAD_BYTES = 16 * 1024
 MAX_BODY_BYTES = 16 * 1024
-MAX_COPIES = 20
+MAX_DISCARD_BYTES = 16 * 1024 * 1024
 MAX_NAME = 64
 MAX_CHANNEL = 200
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+OWN_SITE = ("same-origin", "none")
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -37,6 +44,8 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 STATIC = {"/": ("index.html", "text/html"), "/app.js": ("app.js", "text/javascript"), "/app.css": ("app.css", "text/css")}
@@ -51,23 +60,19 @@ class HttpError(Exception):
         self.message = message
 
 
-class DemoServer(ThreadingHTTPServer):
-    """Serves the page and its JSON endpoints for one hub."""
+class DemoServer(CappedThreadingServer):
+    """Serves the page and its JSON endpoints for one hub; ``close()`` joins every thread."""
 
-    daemon_threads = True
     request_queue_size = 128
 
-    def __init__(
-        self, hub: RedisPubSubHub, host: str = "127.0.0.1", port: int = 8095, request_timeout: float = REQUEST_TIMEOUT_S
-    ) -> None:
+    def __init__(self, hub: RedisPubSubHub, host: str = "127.0.0.1", port: int = 8095,
+                 request_timeout: float = REQUEST_TIMEOUT_S, max_connections: int = MAX_CONNECTIONS) -> None:
         self.hub = hub
         self.request_timeout = request_timeout
-        self.faults = Faults(hub)
-        super().__init__((host, port), DemoHandler)
-        port = self.server_port
-        names = {*LOOPBACK_NAMES, host}
-        self.allowed_hosts = {f"{name}:{port}" for name in names}
-        self.allowed_origins = {f"http://{h}" for h in self.allowed_hosts}
+        self.playground = Playground(hub)
+        self.allowed_names = {*LOOPBACK_NAMES, host}
+        super().__init__((host, port), DemoHandler, max_connections=max_connections)
+        self.allowed_origins = {f"http://{name}:{self.server_port}" for name in self.allowed_names}
         self._thread: threading.Thread | None = None
 
     @property
@@ -81,20 +86,37 @@ class DemoServer(ThreadingHTTPServer):
         return self
 
     def close(self) -> None:
+        """Stop accepting, wake every open connection, join all threads, stop the fault timers."""
         if self._thread is not None:
             self.shutdown()
             self._thread.join(timeout=5)
+        self.wake_connections()
         self.server_close()
-        self.faults.close()
+        self.playground.close()
 
 
 class DemoHandler(BaseHTTPRequestHandler):
     server: DemoServer
     server_version = "pubsub_kit-demo"
+    rfile: RequestReader  # type: ignore[assignment]
 
     def setup(self) -> None:
-        self.timeout = self.server.request_timeout  # a half-sent request cannot hold a thread forever
         super().setup()
+        self.rfile.close()
+        self.rfile = RequestReader(self.connection)
+
+    def handle_one_request(self) -> None:
+        self.rfile.start_request(self.server.request_timeout, MAX_HEAD_BYTES)
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        if len(self.raw_requestline) >= MAX_HEAD_BYTES:
+            self.command, self.request_version, self.requestline = None, self.protocol_version, ""
+            self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG, f"the request line is over {MAX_HEAD_BYTES} bytes")
+            return False
+        parsed = super().parse_request()
+        self.rfile.end_head()
+        return parsed
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the terminal shows where the server listens, not every poll."""
@@ -102,6 +124,7 @@ class DemoHandler(BaseHTTPRequestHandler):
     # -- plumbing ----------------------------------------------------------------------
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.connection.settimeout(self.server.request_timeout)  # the reads may have used up the deadline
         self.send_response(status)
         self.send_header("Content-Type", f"{content_type}; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
@@ -114,23 +137,39 @@ class DemoHandler(BaseHTTPRequestHandler):
     def _json(self, status: int, data: dict[str, Any]) -> None:
         self._send(status, json.dumps(data, default=str).encode(), "application/json")
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's own errors (400, 414, 431, 501 …) as JSON with the security headers."""
+        self.close_connection = True
+        self._json(code, {"error": message or HTTPStatus(code).phrase})
+
     def _guarded(self, route: Any) -> None:
         try:
             host = self.headers.get("Host", "")
-            if host not in self.server.allowed_hosts:
+            name, _, port = host.rpartition(":")
+            if not (port.isdigit() and name in self.server.allowed_names):
                 raise HttpError(HTTPStatus.FORBIDDEN, f"Host {host!r} is not allowed: open {self.server.url} instead")
             route()
         except HttpError as err:
             self._json(err.status, {"error": err.message})
         except TimeoutError:
             self.close_connection = True
-            self._json(HTTPStatus.REQUEST_TIMEOUT, {"error": f"the request was not sent within {self.timeout} s"})
+            self._json(HTTPStatus.REQUEST_TIMEOUT,
+                       {"error": f"the request was not sent within {self.server.request_timeout} s"})
         except (redis.ConnectionError, redis.TimeoutError) as err:
             self._json(HTTPStatus.SERVICE_UNAVAILABLE, {"error": f"Redis is unreachable: {err}"})
         except Exception as err:
             self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"unexpected error: {type(err).__name__}: {err}"})
 
+    def _own_site_only(self) -> None:
+        """Fetch-Metadata: browsers say which site started a request, and other sites get nothing."""
+        site = self.headers.get("Sec-Fetch-Site")
+        if site is not None and site not in OWN_SITE:
+            raise HttpError(HTTPStatus.FORBIDDEN, f"{site} requests are refused: open the demo page itself")
+
     def do_GET(self) -> None:
+        self._guarded(self._get)
+
+    def do_HEAD(self) -> None:
         self._guarded(self._get)
 
     def do_POST(self) -> None:
@@ -141,9 +180,12 @@ class DemoHandler(BaseHTTPRequestHandler):
     def _get(self) -> None:
         path = self.path.split("?", 1)[0]
         if path == "/state":
+            self._own_site_only()
             state = snapshot(self.server.hub)
-            ok = state["server"]["ok"]
-            self._json(HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE, state)
+            self._json(HTTPStatus.OK if state["server"]["ok"] else HTTPStatus.SERVICE_UNAVAILABLE, state)
+        elif path == "/chart.svg":
+            self._own_site_only()
+            self._send(HTTPStatus.OK, chart_svg(hub_view(self.server.hub)).encode(), "image/svg+xml")
         elif path in STATIC:
             name, content_type = STATIC[path]
             body = resources.files(__package__).joinpath("static", name).read_bytes()
@@ -153,24 +195,26 @@ class DemoHandler(BaseHTTPRequestHandler):
 
     # -- POST ---------------------------------------------------------------------------
 
-    def _form(self) -> dict[str, str]:
+    def _body(self) -> dict[str, str]:
+        self._own_site_only()
         origin = self.headers.get("Origin")
-        if origin is not None and origin not in self.server.allowed_origins:
+        if "Sec-Fetch-Site" not in self.headers and origin is not None and origin not in self.server.allowed_origins:
             raise HttpError(HTTPStatus.FORBIDDEN, f"requests from origin {origin!r} are refused")
-        if self.headers.get("Sec-Fetch-Site") == "cross-site":
-            raise HttpError(HTTPStatus.FORBIDDEN, "cross-site requests are refused")
         kind = self.headers.get("Content-Type", "").split(";")[0].strip()
         if kind != "application/x-www-form-urlencoded":
             raise HttpError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the fields form-encoded (application/x-www-form-urlencoded)")
         length_text = self.headers.get("Content-Length")
         if length_text is None:
             raise HttpError(HTTPStatus.LENGTH_REQUIRED, "Content-Length is required")
-        if not length_text.isdigit():
-            raise HttpError(HTTPStatus.BAD_REQUEST, f"Content-Length {length_text!r} is not a number")
-        if int(length_text) > MAX_BODY_BYTES:
+        if not (length_text.isascii() and length_text.isdigit() and len(length_text) <= 12):
+            raise HttpError(HTTPStatus.BAD_REQUEST, f"Content-Length {length_text[:20]!r} is not a number")
+        length = int(length_text)
+        if length > MAX_BODY_BYTES:
             self.close_connection = True
+            if length <= MAX_DISCARD_BYTES:
+                self.rfile.discard(length)  # a client still sending would see a reset, not the 413
             raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the body is over {MAX_BODY_BYTES} bytes")
-        body = self.rfile.read(int(length_text))
+        body = self.rfile.read(length)
         try:
             fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
         except (UnicodeDecodeError, ValueError) as err:
@@ -181,59 +225,67 @@ class DemoHandler(BaseHTTPRequestHandler):
         return {k: v[0] for k, v in fields.items()}
 
     def _post(self) -> None:
-        routes = {"/publish": self._publish, "/subscribe": self._subscribe, "/unsubscribe": self._unsubscribe,
-                  "/reset": self._reset, "/fault": self._fault}
         path = self.path.split("?", 1)[0]
-        if path not in routes:
+        if path not in ACTIONS:
             raise HttpError(HTTPStatus.NOT_FOUND, f"no endpoint at {path!r}")
-        form = self._form()
+        fields = form_fields(path, self._body())
         try:
-            status, answer = routes[path](form)
+            status, answer = ACTIONS[path](self.server.playground, **fields)
         except SubscriptionLimitError as err:
             raise HttpError(HTTPStatus.CONFLICT, str(err)) from None
         except (ValueError, TypeError, KeyError) as err:
             raise HttpError(HTTPStatus.BAD_REQUEST, str(err).strip("'\"")) from None
         self._json(status, answer)
 
-    def _publish(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        channel = required(form, "channel", MAX_CHANNEL)
-        message = required(form, "message", MAX_BODY_BYTES)
-        copies = whole_number(form.get("copies", "1"), "copies", 1, MAX_COPIES)
-        try:
-            payload: Any = json.loads(message)
-        except ValueError:
-            payload = message
-        delivered = self.server.hub.publish_many(channel, [payload] * copies)
-        return HTTPStatus.OK, {"delivered": delivered}
 
-    def _subscribe(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        name = required(form, "name", MAX_NAME)
-        add_subscriber(self.server.hub, self.server.faults, name, form.get("kind", "exact"), required(form, "targets", 1000))
-        return HTTPStatus.CREATED, {"subscribed": name}
+def form_fields(path: str, form: dict[str, str]) -> dict[str, Any]:
+    """Every endpoint's form fields, checked and typed in one place."""
+    if path == "/publish":
+        return {"channel": required(form, "channel", MAX_CHANNEL), "message": required(form, "message", MAX_BODY_BYTES),
+                "copies": whole_number(form.get("copies", "1"), "copies", 1, MAX_COPIES)}
+    if path == "/subscribe":
+        return {"name": required(form, "name", MAX_NAME), "kind": form.get("kind", "exact"),
+                "targets": required(form, "targets", 1000)}
+    if path == "/unsubscribe":
+        return {"name": required(form, "name", MAX_NAME)}
+    if path == "/fault":
+        return {"name": required(form, "name", MAX_NAME), "action": required(form, "action", 20),
+                "seconds": whole_number(form.get("seconds", "5"), "seconds", 1, 60),
+                "ms": whole_number(form.get("ms", "200"), "ms", 0, 5000)}
+    return {}
 
-    def _unsubscribe(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        name = required(form, "name", MAX_NAME)
-        if not self.server.hub.unsubscribe(name):
-            raise HttpError(HTTPStatus.NOT_FOUND, f"no subscriber named {name!r}")
-        self.server.faults.forget(name)
-        return HTTPStatus.OK, {"unsubscribed": name}
 
-    def _reset(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        reset(self.server.hub, self.server.faults)
-        return HTTPStatus.OK, {"subscriptions": [s.name for s in self.server.hub.subscriptions()]}
+def _publish(playground: Playground, channel: str, message: str, copies: int) -> tuple[int, dict[str, Any]]:
+    return HTTPStatus.OK, {"delivered": playground.publish(channel, message, copies)}
 
-    def _fault(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        name, action = required(form, "name", MAX_NAME), required(form, "action", 20)
-        faults = self.server.faults
-        if action == "offline":
-            faults.offline_for(name, whole_number(form.get("seconds", "5"), "seconds", 1, 60))
-        elif action == "kill":
-            faults.kill(name)
-        elif action == "slow":
-            faults.slow(name, whole_number(form.get("ms", "200"), "ms", 0, 5000))
-        else:
-            raise ValueError(f"action must be 'offline', 'kill' or 'slow', got {action!r}")
-        return HTTPStatus.OK, {"fault": action, "name": name}
+
+def _subscribe(playground: Playground, name: str, kind: str, targets: str) -> tuple[int, dict[str, Any]]:
+    playground.subscribe(name, kind, targets)
+    return HTTPStatus.CREATED, {"subscribed": name}
+
+
+def _unsubscribe(playground: Playground, name: str) -> tuple[int, dict[str, Any]]:
+    if not playground.unsubscribe(name):
+        raise HttpError(HTTPStatus.NOT_FOUND, f"no subscriber named {name!r}")
+    return HTTPStatus.OK, {"unsubscribed": name}
+
+
+def _reset(playground: Playground) -> tuple[int, dict[str, Any]]:
+    playground.reset()
+    return HTTPStatus.OK, {"subscriptions": [s.name for s in playground.hub.subscriptions()]}
+
+
+def _fault(playground: Playground, name: str, action: str, seconds: int, ms: int) -> tuple[int, dict[str, Any]]:
+    faults = {"offline": lambda: playground.offline(name, seconds), "kill": lambda: playground.kill(name),
+              "slow": lambda: playground.slow(name, ms)}
+    if action not in faults:
+        raise ValueError(f"action must be 'offline', 'kill' or 'slow', got {action!r}")
+    faults[action]()
+    return HTTPStatus.OK, {"fault": action, "name": name}
+
+
+ACTIONS = {"/publish": _publish, "/subscribe": _subscribe, "/unsubscribe": _unsubscribe, "/reset": _reset,
+           "/fault": _fault}
 
 
 def required(form: dict[str, str], field: str, max_length: int) -> str:
@@ -246,6 +298,7 @@ def required(form: dict[str, str], field: str, max_length: int) -> str:
 
 
 def whole_number(text: str, field: str, low: int, high: int) -> int:
-    if not text.strip().isdigit() or not low <= int(text) <= high:
-        raise HttpError(HTTPStatus.BAD_REQUEST, f"{field} must be a whole number from {low} to {high}, got {text!r}")
-    return int(text)
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 9 and low <= int(digits) <= high):
+        raise HttpError(HTTPStatus.BAD_REQUEST, f"{field} must be a whole number from {low} to {high}, got {text[:20]!r}")
+    return int(digits)
