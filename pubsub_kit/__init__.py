@@ -11,7 +11,7 @@
 
 from .cluster import LocalCluster, RedisTooOld
 from .connect import connect
-from .hub import RedisPubSubHub, SubscriptionLimitError
+from .hub import HubClosedError, RedisPubSubHub, SubscriptionLimitError
 from .local import LocalRedis, RedisServerFailed, RedisServerNotFound, find_redis_server
 from .messages import ReceivedMessage
 from .names import glob_match
@@ -27,6 +27,7 @@ __all__ = [
     "ReceivedMessage",
     "Missed",
     "SubscriptionLimitError",
+    "HubClosedError",
     "LocalRedis",
     "LocalCluster",
     "RedisTooOld",

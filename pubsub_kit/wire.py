@@ -20,7 +20,10 @@ from redis.backoff import NoBackoff
 from redis.connection import AbstractConnection, Connection
 from redis.retry import Retry
 
-SUBSCRIBER_SOCKET_TIMEOUT_S = 10.0
+# Also bounds the handshake redis-py does inside connect() (CLIENT SETNAME, AUTH),
+# so subscribe() on a frozen server fails within seconds. The reader never waits
+# on it while idle: it polls with its own tick and checks liveness with PINGs.
+SUBSCRIBER_SOCKET_TIMEOUT_S = 3.0
 CONNECT_TIMEOUT_S = 2.0
 HANDSHAKE_TIMEOUT_S = 3.0
 CONFIRM_KINDS = (b"subscribe", b"psubscribe", b"ssubscribe")

@@ -39,6 +39,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+GUIDE_KINDS = {"channel": "exact"}  # the guide's kind=channel|pattern, beside our exact|pattern
 STATIC = {"/": ("index.html", "text/html"), "/app.js": ("app.js", "text/javascript"), "/app.css": ("app.css", "text/css")}
 
 
@@ -112,7 +113,7 @@ class DemoHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _json(self, status: int, data: dict[str, Any]) -> None:
-        self._send(status, json.dumps(data, default=str).encode(), "application/json")
+        self._send(status, json.dumps(data, default=str, allow_nan=False).encode(), "application/json")
 
     def _guarded(self, route: Any) -> None:
         try:
@@ -198,7 +199,8 @@ class DemoHandler(BaseHTTPRequestHandler):
     def _publish(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         channel = required(form, "channel", MAX_CHANNEL)
         message = required(form, "message", MAX_BODY_BYTES)
-        copies = whole_number(form.get("copies", "1"), "copies", 1, MAX_COPIES)
+        copies_field = one_of(form, "copies", "count")  # "count" is the guide's name
+        copies = whole_number(form.get(copies_field, "1"), copies_field, 1, MAX_COPIES)
         try:
             payload: Any = json.loads(message)
         except ValueError:
@@ -208,7 +210,10 @@ class DemoHandler(BaseHTTPRequestHandler):
 
     def _subscribe(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         name = required(form, "name", MAX_NAME)
-        add_subscriber(self.server.hub, self.server.faults, name, form.get("kind", "exact"), required(form, "targets", 1000))
+        kind = form.get("kind", "exact")
+        kind = GUIDE_KINDS.get(kind, kind)
+        targets = required(form, one_of(form, "targets", "target"), 1000)  # "target" is the guide's name
+        add_subscriber(self.server.hub, self.server.faults, name, kind, targets)
         return HTTPStatus.CREATED, {"subscribed": name}
 
     def _unsubscribe(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -243,6 +248,13 @@ def required(form: dict[str, str], field: str, max_length: int) -> str:
     if len(value) > max_length:
         raise HttpError(HTTPStatus.BAD_REQUEST, f"{field} is longer than {max_length} characters")
     return value.strip()
+
+
+def one_of(form: dict[str, str], ours: str, guides: str) -> str:
+    """Which of two names for one field the form used (ours, or the redis.io guide's)."""
+    if ours in form and guides in form:
+        raise HttpError(HTTPStatus.BAD_REQUEST, f"give {ours} or {guides}, not both (they mean the same)")
+    return guides if guides in form else ours
 
 
 def whole_number(text: str, field: str, low: int, high: int) -> int:
