@@ -21,6 +21,7 @@ from redis.connection import Connection
 
 from . import names
 from .clients import PUBLISH_SOCKET_TIMEOUT_S, STATS_PROBE_TIMEOUT_S, NumpatProbe, default_client
+from .controls import ServerControls
 from .lane import MAX_QUEUE_BYTES
 from .local import LocalRedis
 from .messages import encode_data
@@ -54,7 +55,7 @@ def _shutdown(subscriptions: dict[str, Subscription], owned: list[Any]) -> None:
         resource.close()
 
 
-class RedisPubSubHub:
+class RedisPubSubHub(ServerControls):
     """Publish JSON messages, hold named subscriptions, and account for every message."""
 
     def __init__(
@@ -226,62 +227,6 @@ class RedisPubSubHub:
         with self._lock:
             return self._subs.get(name)
 
-    # -- faults, to make at-most-once visible ---------------------------------------
-
-    def require_subscription(self, name: str) -> Subscription:
-        """Like ``get_subscription``, but a missing name is a KeyError listing the existing ones."""
-        sub = self.get_subscription(name)
-        if sub is None:
-            raise KeyError(f"no subscription named {name!r}; existing: {[s.name for s in self.subscriptions()]}")
-        return sub
-
-    def kill_connection(self, name: str) -> bool:
-        """CLIENT KILL the subscription's connection, as a network blip would; it reconnects itself."""
-        self._check_open()
-        return self._kill(self.require_subscription(name))
-
-    def _kill(self, sub: Subscription) -> bool:
-        return sub.client_id is not None and bool(self.redis.client_kill_filter(_id=sub.client_id))
-
-    def take_offline(self, name: str, timeout: float = 5.0) -> bool:
-        """Disconnect a subscriber and keep it away until ``bring_online``.
-
-        When this returns, Redis has already forgotten the client, so every
-        PUBLISH from now on misses it: the messages are lost, not queued.
-        """
-        self._check_open()
-        sub = self.require_subscription(name)
-        sub.mark_offline()
-        self._kill(sub)
-        return sub.wait_for_state("offline", timeout)
-
-    def bring_online(self, name: str, timeout: float = 5.0) -> bool:
-        """Reconnect and resubscribe a subscriber taken offline; returns once it is live."""
-        self._check_open()
-        sub = self.require_subscription(name)
-        sub.mark_online()
-        return sub.wait_for_state("live", timeout)
-
-    # -- what Redis itself reports --------------------------------------------------
-
-    def active_channels(self, pattern: str = "*") -> list[str]:
-        """PUBSUB CHANNELS: channels with at least one *exact* subscriber (patterns don't count)."""
-        self._check_open()
-        return sorted(_decode(c) for c in self.redis.pubsub_channels(pattern))
-
-    def channel_subscriber_counts(self, channels: Iterable[str]) -> dict[str, int]:
-        """PUBSUB NUMSUB: exact subscribers per channel (pattern subscribers are not included)."""
-        self._check_open()
-        wanted = names.as_list(channels, names.check_channel)
-        if not wanted:
-            return {}
-        return {_decode(c): int(n) for c, n in self.redis.pubsub_numsub(*wanted)}
-
-    def pattern_subscriber_count(self) -> int:
-        """PUBSUB NUMPAT: unique patterns subscribed server-wide, not clients."""
-        self._check_open()
-        return int(self.redis.pubsub_numpat())
-
     # -- waiting, stats, shutdown -------------------------------------------------------
 
     def wait_until_delivered(self, timeout: float = 5.0) -> bool:
@@ -347,6 +292,3 @@ class RedisPubSubHub:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.hub_id} on {redact(self.url)}: {len(self._subs)} subscriptions>"
 
-
-def _decode(value: bytes | str) -> str:
-    return value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else value
