@@ -25,6 +25,8 @@ from typing import Callable
 import redis
 
 import pubsub_kit
+import pubsub_kit.hub
+import pubsub_kit.messages
 
 QUICK = False
 
@@ -120,6 +122,65 @@ class Kit:
 
 
 CONTENDERS = {"kit": Kit, "raw": RawReaders, "guide": GuideStyle}
+
+
+class UnorderedPublisher:
+    """The hub's publish path before issue 9, re-implemented faithfully for comparison:
+    the sequence number is taken under a lock, but PUBLISH is sent outside it, through
+    redis-py's ``publish()``, so threads can reach Redis out of order."""
+
+    def __init__(self, hub: pubsub_kit.RedisPubSubHub) -> None:
+        self.client = pubsub_kit.hub.default_client(hub.url)
+        self.lock = threading.Lock()
+        self.seq: dict[str, int] = {}
+        self.counts: dict[str, int] = {}
+        self.publisher_id = f"{hub.hub_id}.before"
+
+    def publish(self, channel: str, message: object) -> int:
+        data = pubsub_kit.messages.encode_data(message)
+        with self.lock:
+            seq = self.seq[channel] = self.seq.get(channel, 0) + 1
+        delivered = int(self.client.publish(channel, pubsub_kit.messages.wrap(data, self.publisher_id, seq,
+                                                                               time.time() * 1000.0)))
+        with self.lock:
+            self.counts[channel] = self.counts.get(channel, 0) + 1
+        return delivered
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def concurrent_publishers(url: str, threads: int) -> dict[str, tuple[float, float, float, int, int]]:
+    """``threads`` threads publishing to one channel: rate, latency p50/p99 and what a subscriber saw."""
+    per_thread = 500 if QUICK else 2_000
+    results = {}
+    for label in ("before", "after"):
+        hub = pubsub_kit.RedisPubSubHub(url=url)
+        sub = hub.subscribe("watch", f"order:{label}")
+        sender = UnorderedPublisher(hub) if label == "before" else hub
+        samples: list[list[float]] = [[] for _ in range(threads)]
+
+        def work(index: int) -> None:
+            for i in range(per_thread):
+                start = time.perf_counter()
+                sender.publish(f"order:{label}", {"t": index, "i": i})
+                samples[index].append((time.perf_counter() - start) * 1000)
+
+        workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+        start = time.perf_counter()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        rate = threads * per_thread / (time.perf_counter() - start)
+        hub.wait_until_delivered(timeout=30)
+        counts = sub.counters()
+        flat = sorted(x for run in samples for x in run)
+        results[label] = (rate, statistics.median(flat), flat[int(len(flat) * 0.99)], counts["gaps"], counts["duplicates"])
+        if label == "before":
+            sender.close()
+        hub.shutdown()
+    return results
 
 
 # -- measurements ------------------------------------------------------------------------
@@ -256,11 +317,21 @@ def main() -> None:
     global QUICK
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke check")
-    QUICK = parser.parse_args().quick
+    parser.add_argument("--only-ordering", action="store_true", help="only the send-order case (issue 9)")
+    args = parser.parse_args()
+    QUICK = args.quick
 
     with pubsub_kit.LocalRedis() as server:
         url = server.url
         print(f"redis {server.version} at {url}; redis-py {redis.__version__}; Python {sys.version.split()[0]}")
+
+        print("\nOne channel, N publishing threads: unordered send (before) vs per-channel send order (after)")
+        for threads in (1, 3):
+            for label, (rate, p50, p99, gaps, dups) in concurrent_publishers(url, threads).items():
+                row(f"{threads} thread(s) {label} rate", rate, "pub/s", f"false gaps {gaps}, false duplicates {dups}")
+                row(f"{threads} thread(s) {label} publish() p50 / p99", p50, "ms", f"p99 {p99:.3f} ms")
+        if args.only_ordering:
+            return
 
         print("\nIdle CPU, 50 idle subscriptions (% of one core; target kit <= 0.5)")
         cpu = {name: idle_cpu(make, url) for name, make in CONTENDERS.items()}

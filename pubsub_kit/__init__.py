@@ -11,8 +11,8 @@
 
 from .cluster import LocalCluster, RedisTooOld
 from .connect import connect
-from .hub import RedisPubSubHub, SubscriptionLimitError
 from .discovery import RedisServerNotFound, find_redis_server
+from .hub import HubClosedError, RedisPubSubHub, SubscriptionLimitError
 from .local import LocalRedis, RedisServerFailed
 from .redact import redact_url
 from .messages import ReceivedMessage
@@ -29,6 +29,7 @@ __all__ = [
     "ReceivedMessage",
     "Missed",
     "SubscriptionLimitError",
+    "HubClosedError",
     "LocalRedis",
     "LocalCluster",
     "RedisTooOld",

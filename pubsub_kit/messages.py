@@ -10,7 +10,7 @@ delivered as it came, never dropped.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 _ENVELOPE = '{"kit":{"hub":"%s","seq":%d,"ts":%.3f},"data":%s}'
@@ -37,7 +37,31 @@ def wrap(data_json: str, publisher: str, seq: int, sent_at_ms: float) -> str:
     return _ENVELOPE % (publisher, seq, sent_at_ms, data_json)
 
 
-@dataclass(frozen=True)
+MAX_VIEW_TEXT = 2000
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:40]!r} is not finite")
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def strict_loads(raw: bytes | str) -> Any:
+    """``json.loads`` that refuses NaN, Infinity and overflowing floats, so views stay strict JSON."""
+    return json.loads(raw, parse_float=_finite, parse_constant=_refuse_constant)
+
+
+# What a hostile or broken payload can raise while parsing: bad JSON, too deep
+# (RecursionError), too many digits (ValueError), or an overflowing conversion.
+_PARSE_ERRORS = (ValueError, RecursionError, OverflowError, TypeError, KeyError)
+
+
+@dataclass(slots=True)
 class Unwrapped:
     """A raw payload taken apart: the caller's message plus the evidence around it."""
 
@@ -53,26 +77,60 @@ class Unwrapped:
 
 
 def unwrap(raw: bytes) -> Unwrapped:
-    """Never raises: foreign text stays text, undecodable bytes stay bytes (and say why)."""
+    """Never raises: foreign text stays text, undecodable bytes stay bytes (and say why).
+
+    An envelope whose fields have the wrong types is not trusted: it is kept as
+    foreign text with a decode error, so no sequence number is invented from it.
+    """
+    envelope_error = None
     if raw.startswith(b'{"kit":'):
         try:
-            doc = json.loads(raw)
-            kit = doc["kit"]
-            return Unwrapped(doc["data"], str(kit["hub"]), int(kit["seq"]), float(kit["ts"]))
-        except (ValueError, KeyError, TypeError):
-            pass
+            return _envelope(strict_loads(raw))
+        except _PARSE_ERRORS as err:
+            envelope_error = f"malformed pubsub_kit envelope: {_short(err)}"
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         return Unwrapped(payload=raw, decode_error=f"not UTF-8: {err.reason} at byte {err.start}")
-    return Unwrapped(payload=_maybe_json(text))
-
-
-def _maybe_json(text: str) -> Any:
     try:
-        return json.loads(text)
-    except ValueError:
-        return text
+        return Unwrapped(payload=strict_loads(text), decode_error=envelope_error)
+    except RecursionError:
+        return Unwrapped(payload=text, decode_error="JSON nested too deeply to parse: kept as text")
+    except _PARSE_ERRORS:
+        return Unwrapped(payload=text, decode_error=envelope_error)
+
+
+def _envelope(doc: Any) -> Unwrapped:
+    kit = doc["kit"]
+    hub, seq, ts = kit["hub"], kit["seq"], kit["ts"]
+    if not isinstance(hub, str) or type(seq) is not int or seq < 1 or type(ts) not in (int, float):
+        raise TypeError(f"expected hub: str, seq: int >= 1, ts: number; got {type(hub).__name__}, "
+                        f"{type(seq).__name__}, {type(ts).__name__}")
+    return Unwrapped(doc["data"], hub, seq, float(ts))
+
+
+def _short(err: BaseException) -> str:
+    return f"{type(err).__name__}: {str(err)[:200]}"
+
+
+def view_safe(payload: Any) -> Any:
+    """The payload if it serialises as strict JSON, else a bounded text rendering of it."""
+    if isinstance(payload, bytes):
+        return repr(payload)
+    try:
+        json.dumps(payload, allow_nan=False)
+    except (ValueError, TypeError, RecursionError):
+        return reprlib_text(payload)
+    return payload
+
+
+def reprlib_text(payload: Any) -> str:
+    """A short text for a payload no JSON view can carry (too deep, NaN, not JSON at all)."""
+    try:
+        text = repr(payload)
+    except RecursionError:
+        text = f"<{type(payload).__name__} nested too deeply to show>"
+    return text[:MAX_VIEW_TEXT]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +154,18 @@ class ReceivedMessage:
         return self.publisher is None
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        if isinstance(self.payload, bytes):
-            out["payload"] = repr(self.payload)
-        out["foreign"] = self.foreign
-        return out
+        """Plain data that ``json.dumps(..., allow_nan=False)`` always accepts (built by hand:
+        ``dataclasses.asdict`` would deep-copy, and fail on, a deeply nested payload)."""
+        return {
+            "channel": self.channel,
+            "pattern": self.pattern,
+            "payload": view_safe(self.payload),
+            "received_at_ms": self.received_at_ms,
+            "kind": self.kind,
+            "publisher": self.publisher,
+            "seq": self.seq,
+            "sent_at_ms": self.sent_at_ms,
+            "decode_error": self.decode_error,
+            "size": self.size,
+            "foreign": self.foreign,
+        }

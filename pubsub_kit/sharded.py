@@ -18,6 +18,7 @@ from redis.retry import Retry
 
 from . import names
 from .cluster import LocalCluster
+from .clients import STATS_PROBE_TIMEOUT_S
 from .hub import CONNECT_TIMEOUT_S, PUBLISH_SOCKET_TIMEOUT_S, RedisPubSubHub, subscriber_connection
 from .subscription import OnMessage, Subscription
 
@@ -71,6 +72,11 @@ class ClusterPubSubHub(RedisPubSubHub):
         node = primaries[next(self._next_node) % len(primaries)]
         return subscriber_connection(node.redis_connection.connection_pool, name)
 
+    def _probe_connection(self) -> Connection:
+        """``stats()`` asks PUBSUB NUMPAT of the first master (each node counts its own patterns)."""
+        return subscriber_connection(self._primaries()[0].redis_connection.connection_pool, "hub-stats",
+                                     timeout=STATS_PROBE_TIMEOUT_S)
+
     def _kill(self, sub: Subscription) -> bool:
         if sub.client_id is None or sub.address is None:
             return False
@@ -82,7 +88,7 @@ class ClusterPubSubHub(RedisPubSubHub):
 
     def spublish(self, channel: str, message: Any) -> int:
         """SPUBLISH: delivered only within the shard that owns the channel's slot."""
-        return self._send(self.redis.spublish, channel, message)
+        return self._send("SPUBLISH", channel, [message])[0]
 
     def ssubscribe(self, name: str, channels: str | Iterable[str], on_message: OnMessage | None = None) -> Subscription:
         """SSUBSCRIBE on a connection to the channels' owning master.

@@ -1,59 +1,34 @@
-"""One subscriber: its own Redis connection, a reader thread and, with a callback, a worker.
+"""One subscriber: its own Redis connection, a reader thread and, with a callback, a lane.
 
 The reader only takes messages off the socket, so a slow ``on_message`` never
-stalls Redis' output buffer; messages wait in a bounded queue instead, and what
-does not fit is counted as dropped. Lost connections are retried with capped
-backoff for as long as the subscription is open, and every loss is counted.
+stalls Redis' output buffer; messages wait in a bounded lane instead (lane.py).
+Lost connections are retried with capped backoff for as long as the
+subscription is open, an idle connection is checked with a PING, and every
+loss is counted. Nothing a publisher sends can stop the reader: whatever goes
+wrong while handling a reply is counted and the subscription reconnects.
 """
 
 from __future__ import annotations
 
-import itertools
-import random
-import socket
 import threading
 import time
-from collections import deque
 from typing import Any, Callable
 
-import redis
 from redis.connection import Connection
 
-from .messages import ReceivedMessage, unwrap
-from .tracking import CappedCounters, Missed, SequenceTracker
+from .lane import MAX_QUEUE_BYTES, Lane, OnMessage
+from .ledger import Ledger
+from .messages import ReceivedMessage
+from .reader import IDLE_PING_S, READ_TICK_S, ReaderLoop, tokens
+from .tracking import Missed
+from .wire import Link
 
-OnMessage = Callable[[ReceivedMessage], Any]
+__all__ = ["Subscription", "OnMessage", "JOIN_TIMEOUT_S", "IDLE_PING_S"]
 
-CONFIRM_KINDS = (b"subscribe", b"psubscribe", b"ssubscribe")
-READ_TICK_S = 2.0
-CONFIRM_TIMEOUT_S = 5.0
-BACKOFF_FIRST_S = 0.05
-BACKOFF_CAP_S = 2.0
 JOIN_TIMEOUT_S = 2.0
 
-_barrier_ids = itertools.count(1)
 
-
-class _Barrier:
-    """A marker in the callback queue: everything before it has been handled."""
-
-    __slots__ = ("event",)
-
-    def __init__(self, event: threading.Event) -> None:
-        self.event = event
-
-
-def _text(value: bytes | str | None) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return value.decode("utf-8", "backslashreplace")
-
-
-def _describe(err: BaseException) -> str:
-    return f"{type(err).__name__}: {err}"
-
-
-class Subscription:
+class Subscription(ReaderLoop):
     """A named set of channels and/or patterns read on one dedicated connection."""
 
     def __init__(
@@ -62,12 +37,14 @@ class Subscription:
         *,
         on_message: OnMessage | None,
         connect: Callable[[], Connection],
-        channels: list[str] = (),
-        patterns: list[str] = (),
-        shard_channels: list[str] = (),
+        channels: tuple[str, ...] | list[str] = (),
+        patterns: tuple[str, ...] | list[str] = (),
+        shard_channels: tuple[str, ...] | list[str] = (),
         buffer_size: int = 50,
         max_buffer_bytes: int = 8 * 1024 * 1024,
         max_queue: int = 10_000,
+        max_queue_bytes: int = MAX_QUEUE_BYTES,
+        idle_ping_s: float = IDLE_PING_S,
     ) -> None:
         self.name = name
         self.channels = tuple(channels)
@@ -75,54 +52,33 @@ class Subscription:
         self.shard_channels = tuple(shard_channels)
         self.on_message = on_message
         self._connect = connect
-        self._max_buffer_bytes = max_buffer_bytes
-        self._max_queue = max_queue
+        self._idle_ping_s = idle_ping_s
+        self._tick = min(READ_TICK_S, idle_ping_s / 4)
 
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        self._work = threading.Condition(self._lock)
         self._stop = threading.Event()
         self._online = threading.Event()
         self._online.set()
         self._state = "subscribing"
-        self.client_id: int | None = None
-        self.address: str | None = None
-        self._conn: Connection | None = None
-        self._buffer: deque[ReceivedMessage] = deque(maxlen=buffer_size)
-        self._buffer_bytes = 0
-        self._queue: deque[ReceivedMessage | _Barrier] = deque()
+        self._link: Link | None = None
+        self._opening: Link | None = None
         self._barriers: dict[str, threading.Event] = {}
-        self._tracker = SequenceTracker()
-        self._by_channel = CappedCounters(("received", "foreign"))
-        self._arrived = 0
-        self._settled = 0
+        self._idle_token: str | None = None
+        self._last_heard = time.monotonic()
+        self._ledger = Ledger(buffer_size, max_buffer_bytes)
+        self._lane = None if on_message is None else Lane(
+            name, on_message, self._lock, self._changed, max_queue, max_queue_bytes, self.begin_close)
+        self._settled_direct = 0
         self._received_base = 0
-        self._zero_counters()
 
-        self._open()
+        self._address = "?"
+        self._first_open()
         self._state = "live"
-        self._threads = [threading.Thread(target=self._read_loop, name=f"pubsub_kit:{name}:reader", daemon=True)]
-        if on_message is not None:
-            self._threads.append(
-                threading.Thread(target=self._dispatch_loop, name=f"pubsub_kit:{name}:callback", daemon=True)
-            )
+        self._reader = threading.Thread(target=self._read_loop, name=f"pubsub_kit:{name}:reader", daemon=True)
+        self._threads = [self._reader] + ([self._lane.thread] if self._lane else [])
         for thread in self._threads:
             thread.start()
-
-    def _zero_counters(self) -> None:
-        self._dropped = 0
-        self._handled = 0
-        self._callback_errors = 0
-        self._last_callback_error: str | None = None
-        self._decode_errors = 0
-        self._last_decode_error: str | None = None
-        self._foreign = 0
-        self._reconnects = 0
-        self._reconnect_attempts = 0
-        self._disconnects = 0
-        self._last_error: str | None = None
-        self._tracker.reset_counts()
-        self._by_channel.clear()
 
     # -- the guide's API -------------------------------------------------------
 
@@ -135,30 +91,43 @@ class Subscription:
         return bool(self.patterns)
 
     @property
+    def client_id(self) -> int | None:
+        link = self._link
+        return link.client_id if link else None
+
+    @property
+    def address(self) -> str | None:
+        link = self._link
+        return link.address if link else None
+
+    @property
     def state(self) -> str:
-        """``subscribing``, ``live``, ``reconnecting``, ``offline`` (taken down on purpose) or ``closed``."""
-        return self._state
+        """``subscribing``, ``live``, ``reconnecting``, ``offline`` (taken down on purpose), ``closed``,
+        or ``failed`` when the reader stopped without being closed (it never claims ``live`` then)."""
+        state = self._state
+        if state != "closed" and state != "subscribing" and not self._reader.is_alive():
+            return "failed"
+        return state
 
     def messages(self, limit: int | None = None) -> list[ReceivedMessage]:
         """The most recent messages, newest first."""
         with self._lock:
-            newest_first = list(reversed(self._buffer))
-        return newest_first if limit is None else newest_first[:limit]
+            return self._ledger.recent(limit)
 
     def received_total(self) -> int:
-        return self._arrived - self._received_base
+        with self._lock:
+            return self._ledger.arrived - self._received_base
 
     def reset_received(self) -> None:
         """Start counting (and buffering) from zero again."""
         with self._lock:
-            self._received_base = self._arrived
-            self._buffer.clear()
-            self._buffer_bytes = 0
+            self._received_base = self._ledger.arrived
+            self._ledger.forget_messages()
             self._changed.notify_all()
 
     def is_alive(self) -> bool:
-        """True while the reader runs; False once closed (never a silent death)."""
-        return not self._stop.is_set() and self._threads[0].is_alive()
+        """True while the reader runs; False once closed or failed (never a silent death)."""
+        return not self._stop.is_set() and self._reader.is_alive()
 
     def close(self, timeout: float = JOIN_TIMEOUT_S) -> None:
         """Stop reading, drop the connection and join this subscription's threads."""
@@ -166,10 +135,10 @@ class Subscription:
         self.join(timeout)
 
     def to_dict(self) -> dict[str, Any]:
-        """Everything known about this subscription, as plain data (one consistent read)."""
+        """Everything known about this subscription, as plain strict-JSON data (one consistent read)."""
         with self._lock:
             out = self._counters_locked()
-            recent = list(reversed(self._buffer))
+            recent = self._ledger.recent(None)
         out["messages"] = [m.to_dict() for m in recent]
         return out
 
@@ -180,7 +149,12 @@ class Subscription:
         with self._lock:
             return self._counters_locked()
 
+    def _settled_locked(self) -> int:
+        return self._settled_direct + (self._lane.settled if self._lane else 0)
+
     def _counters_locked(self) -> dict[str, Any]:
+        lane = self._lane
+        received = self._ledger.arrived - self._received_base
         return {
             "name": self.name,
             "targets": self.targets,
@@ -189,41 +163,35 @@ class Subscription:
             "shard_channels": list(self.shard_channels),
             "address": self.address,
             "is_pattern": self.is_pattern,
-            "state": self._state,
+            "state": self.state,
             "alive": self.is_alive(),
-            "received": self._arrived - self._received_base,
-            "handled": self._handled,
-            "queued": sum(1 for item in self._queue if not isinstance(item, _Barrier)),
-            "dropped": self._dropped,
-            "callback_errors": self._callback_errors,
-            "last_callback_error": self._last_callback_error,
-            "decode_errors": self._decode_errors,
-            "last_decode_error": self._last_decode_error,
-            "foreign": self._foreign,
-            "gaps": self._tracker.gaps,
-            "duplicates": self._tracker.duplicates,
-            "missed_ids": [i for run in list(self._tracker.missed)[-10:] for i in run.ids()][-20:],
-            "reconnects": self._reconnects,
-            "reconnect_attempts": self._reconnect_attempts,
-            "disconnects": self._disconnects,
-            "last_error": self._last_error,
-            "by_channel": self._by_channel.snapshot(),
+            "received": received,
+            "received_total": received,
+            "handled": lane.handled if lane else 0,
+            "queued": lane.queued if lane else 0,
+            "queued_bytes": lane.queued_bytes if lane else 0,
+            "dropped": lane.dropped if lane else 0,
+            "callback_errors": lane.callback_errors if lane else 0,
+            "last_callback_error": lane.last_callback_error if lane else None,
+            **self._ledger.counters(),
         }
 
     def missed(self) -> list[Missed]:
         """The runs of hub-published messages this subscription never got, oldest first."""
         with self._lock:
-            return list(self._tracker.missed)
+            return list(self._ledger.tracker.missed)
 
     def wait_for(self, count: int, timeout: float = 5.0) -> bool:
         """Wait until ``count`` messages have arrived and been through ``on_message``."""
         with self._changed:
-            return self._changed.wait_for(lambda: self._settled - self._received_base >= count, timeout)
+            return self._changed.wait_for(lambda: self._settled_locked() - self._received_base >= count, timeout)
 
     def reset_counters(self) -> None:
         """Zero every counter and the buffer (the hub's ``reset_stats``)."""
         with self._lock:
-            self._zero_counters()
+            self._ledger.zero()
+            if self._lane:
+                self._lane.zero_locked()
         self.reset_received()
 
     def mark_offline(self) -> None:
@@ -248,233 +216,29 @@ class Subscription:
     def wait_for_state(self, state: str, timeout: float = 5.0) -> bool:
         """Wait until this subscription reaches ``state`` (e.g. ``live`` after a reconnect)."""
         with self._changed:
-            return self._changed.wait_for(lambda: self._state == state, timeout)
-
-    # -- connection ------------------------------------------------------------
-
-    def _open(self) -> None:
-        """Connect, SUBSCRIBE/PSUBSCRIBE every target and wait until Redis confirms each one.
-
-        This is ``redis-cli SUBSCRIBE ...`` on a dedicated redis-py ``Connection``
-        (RESP2), with ``CLIENT ID`` sent in the same round trip so the hub can
-        ``CLIENT KILL`` exactly this connection later.
-        """
-        conn = self._connect()
-        try:
-            conn.connect()
-            conn.send_command("CLIENT", "ID", check_health=False)
-            if self.channels:
-                conn.send_command("SUBSCRIBE", *self.channels, check_health=False)
-            if self.patterns:
-                conn.send_command("PSUBSCRIBE", *self.patterns, check_health=False)
-            if self.shard_channels:
-                conn.send_command("SSUBSCRIBE", *self.shard_channels, check_health=False)
-            client_id = int(conn.read_response())
-            pending = len(self.channels) + len(self.patterns) + len(self.shard_channels)
-            deadline = time.monotonic() + CONFIRM_TIMEOUT_S
-            while pending:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise redis.TimeoutError(f"Redis did not confirm the subscription within {CONFIRM_TIMEOUT_S} s")
-                if not conn.can_read(timeout=left):
-                    continue
-                response = conn.read_response()
-                if isinstance(response, redis.ResponseError):
-                    raise response
-                if response[0] in CONFIRM_KINDS:
-                    pending -= 1
-                else:
-                    self._handle(response)
-        except BaseException:
-            conn.disconnect()
-            raise
-        with self._lock:
-            self._conn, self.client_id = conn, client_id
-            self.address = f"{conn.host}:{conn.port}"
-
-    def _close_connection(self) -> None:
-        with self._lock:
-            conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                conn.disconnect()
-            except Exception:
-                pass
-
-    def _read_loop(self) -> None:
-        try:
-            while not self._stop.is_set():
-                try:
-                    conn = self._conn
-                    response = conn.read_response() if conn.can_read(timeout=READ_TICK_S) else None
-                    if response is not None and response[0] == b"sunsubscribe":
-                        # Redis drops shard subscriptions when their slot moves or the node
-                        # stops being its master: find the new owner and subscribe there.
-                        raise redis.ConnectionError("Redis ended a shard subscription (slot moved or failover)")
-                except Exception as err:
-                    # Everything Redis sent before the connection ended has been read by now.
-                    if self._stop.is_set():
-                        break
-                    if self._online.is_set():
-                        self._lost(err)
-                    else:
-                        self._close_connection()
-                    self._reconnect()
-                    continue
-                if response is not None:
-                    self._handle(response)
-        finally:
-            self._close_connection()
-
-    def _lost(self, err: BaseException) -> None:
-        with self._lock:
-            self._disconnects += 1
-            self._last_error = _describe(err)
-            self._state = "reconnecting"
-            self._release_barriers_locked()
-            self._changed.notify_all()
-        self._close_connection()
-
-    def _reconnect(self) -> None:
-        """Reconnect with capped backoff for as long as the subscription is open.
-
-        While it is marked offline it waits instead, and reconnects once it is
-        marked online again.
-        """
-        delay = BACKOFF_FIRST_S
-        while not self._stop.is_set():
-            if not self._online.is_set():
-                with self._lock:
-                    self._state = "offline"
-                    self._release_barriers_locked()
-                    self._changed.notify_all()
-                self._online.wait()
-                continue
-            try:
-                self._open()
-            except Exception as err:
-                with self._lock:
-                    self._last_error = _describe(err)
-                    self._reconnect_attempts += 1
-                self._stop.wait(delay * random.uniform(1.0, 1.2))
-                delay = min(delay * 2, BACKOFF_CAP_S)
-                continue
-            with self._lock:
-                if not self._stop.is_set():
-                    self._reconnects += 1
-                    self._state = "live"
-                self._changed.notify_all()
-            return
+            return self._changed.wait_for(lambda: self.state == state, timeout)
 
     # -- messages --------------------------------------------------------------
 
     def _handle(self, response: Any) -> None:
-        """Route one RESP2 reply: a message, a pmessage, or the pong of a barrier."""
+        """Route one RESP2 reply: a message, a pmessage, an smessage, or the pong of a PING."""
         kind = response[0]
-        if kind == b"message":
-            self._receive("message", response[1], None, response[2])
+        if kind == b"message" or kind == b"smessage":
+            self._receive(kind.decode(), response[1], None, response[2])
         elif kind == b"pmessage":
             self._receive("pmessage", response[2], response[1], response[3])
-        elif kind == b"smessage":
-            self._receive("smessage", response[1], None, response[2])
         elif kind == b"pong":
-            self._pong(_text(response[1]) or "")
+            self._pong(response[1])
 
     def _receive(self, kind: str, raw_channel: bytes, raw_pattern: bytes | None, raw: bytes) -> None:
-        unwrapped = unwrap(raw)
-        channel = _text(raw_channel) or ""
-        received = ReceivedMessage(
-            channel=channel,
-            pattern=_text(raw_pattern),
-            payload=unwrapped.payload,
-            received_at_ms=time.time() * 1000.0,
-            kind=kind,
-            publisher=unwrapped.publisher,
-            seq=unwrapped.seq,
-            sent_at_ms=unwrapped.sent_at_ms,
-            decode_error=unwrapped.decode_error,
-            size=len(raw),
-        )
+        received = self._ledger.build(kind, raw_channel, raw_pattern, raw)
         with self._lock:
-            self._arrived += 1
-            self._by_channel.add(channel, "received")
-            if unwrapped.decode_error:
-                self._decode_errors += 1
-                self._last_decode_error = unwrapped.decode_error
-            if unwrapped.foreign:
-                self._foreign += 1
-                self._by_channel.add(channel, "foreign")
+            self._ledger.account_locked(received)
+            if self._lane is None:
+                self._settled_direct += 1
             else:
-                self._tracker.observe(unwrapped.publisher, channel, unwrapped.seq)
-            self._remember_locked(received)
-            if self.on_message is None:
-                self._settled += 1
-            elif len(self._queue) >= self._max_queue:
-                self._dropped += 1
-                self._settled += 1
-            else:
-                self._queue.append(received)
-                self._work.notify()
+                self._lane.offer_locked(received)
             self._changed.notify_all()
-
-    def _remember_locked(self, received: ReceivedMessage) -> None:
-        buffer = self._buffer
-        if buffer.maxlen == 0:
-            return
-        if len(buffer) == buffer.maxlen:
-            self._buffer_bytes -= buffer[0].size
-        buffer.append(received)
-        self._buffer_bytes += received.size
-        while self._buffer_bytes > self._max_buffer_bytes and len(buffer) > 1:
-            self._buffer_bytes -= buffer.popleft().size
-
-    def _dispatch_loop(self) -> None:
-        while True:
-            with self._lock:
-                while not self._queue and not self._stop.is_set():
-                    self._work.wait()
-                batch, self._queue = self._queue, deque()
-                if self._stop.is_set():
-                    self._abandon_locked(batch)
-                    return
-            for index, item in enumerate(batch):
-                if isinstance(item, _Barrier):
-                    item.event.set()
-                elif self._stop.is_set():
-                    with self._lock:
-                        self._abandon_locked(deque(itertools.islice(batch, index, None)))
-                    return
-                else:
-                    self._call(item)
-
-    def _abandon_locked(self, items: deque) -> None:
-        """Messages still queued at close never reach on_message: count them as dropped."""
-        lost = sum(1 for item in items if not isinstance(item, _Barrier))
-        self._dropped += lost
-        self._settled += lost
-        for item in items:
-            if isinstance(item, _Barrier):
-                item.event.set()
-        self._changed.notify_all()
-
-    def _call(self, received: ReceivedMessage) -> None:
-        stop_after = False
-        error: str | None = None
-        try:
-            self.on_message(received)  # type: ignore[misc]
-        except (KeyboardInterrupt, SystemExit) as err:
-            error, stop_after = f"{_describe(err)} (subscription stopped)", True
-        except BaseException as err:
-            error = _describe(err)
-        with self._lock:
-            self._handled += 1
-            self._settled += 1
-            if error is not None:
-                self._callback_errors += 1
-                self._last_callback_error = error
-            self._changed.notify_all()
-        if stop_after:
-            self.begin_close()
 
     # -- delivery barriers -------------------------------------------------------
 
@@ -485,30 +249,25 @@ class Subscription:
         handled, or None when the subscription is not live (its in-flight messages
         are lost, and will show up as gaps).
         """
-        token = f"pubsub_kit-barrier-{next(_barrier_ids)}"
+        token = f"pubsub_kit-barrier-{next(tokens)}"
         event = threading.Event()
         with self._lock:
-            conn = self._conn
-            sock = getattr(conn, "_sock", None)
-            if self._state != "live" or sock is None:
+            link = self._link
+            if self._state != "live" or link is None:
                 return None
             self._barriers[token] = event
-        try:
-            # Written straight to the socket: the reader thread owns the Connection
-            # object, and redis-py would reconnect it from here if it were closed.
-            sock.sendall(b"".join(conn.pack_command("PING", token)))
-        except Exception:
+        if not link.send_ping(token):
             with self._lock:
                 self._barriers.pop(token, None)
             return None
         return event
 
-    def _pong(self, token: str) -> None:
+    def _pong(self, raw_token: bytes) -> None:
+        token = raw_token.decode("utf-8", "replace") if isinstance(raw_token, bytes) else str(raw_token)
         with self._lock:
             event = self._barriers.pop(token, None)
-            if event is not None and self.on_message is not None:
-                self._queue.append(_Barrier(event))
-                self._work.notify()
+            if event is not None and self._lane is not None:
+                self._lane.barrier_locked(event)
                 return
         if event is not None:
             event.set()
@@ -521,25 +280,20 @@ class Subscription:
     # -- shutdown ----------------------------------------------------------------
 
     def begin_close(self) -> None:
-        """Ask the threads to stop and wake the reader at once; does not wait."""
+        """Ask the threads to stop and wake the reader at once, even mid-reconnect; does not wait."""
         with self._lock:
             if self._stop.is_set():
                 return
             self._stop.set()
             self._online.set()
             self._state = "closed"
-            conn = self._conn
+            links = [link for link in (self._link, self._opening) if link is not None]
             self._release_barriers_locked()
-            self._work.notify_all()
+            if self._lane:
+                self._lane.stop_locked()
             self._changed.notify_all()
-        # redis-py has no public way to interrupt a read blocked in another thread;
-        # shutting the socket down makes that read return at once.
-        sock = getattr(conn, "_sock", None)
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        for link in links:
+            link.interrupt()
 
     def join(self, timeout: float = JOIN_TIMEOUT_S) -> bool:
         """Wait for this subscription's threads; False if an on_message call is still stuck."""
@@ -550,8 +304,8 @@ class Subscription:
         stuck = [t.name for t in self._threads if t.is_alive() and t is not threading.current_thread()]
         if stuck:
             with self._lock:
-                self._last_error = f"still running after close (a slow on_message?): {', '.join(stuck)}"
+                self._ledger.last_error = f"still running after close (a slow on_message?): {', '.join(stuck)}"
         return not stuck
 
     def __repr__(self) -> str:
-        return f"<Subscription {self.name!r} {self.targets} {self._state} received={self.received_total()}>"
+        return f"<Subscription {self.name!r} {self.targets} {self.state} received={self.received_total()}>"

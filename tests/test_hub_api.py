@@ -224,7 +224,7 @@ def test_subscriptions_never_draw_from_the_publishers_pool(hub: RedisPubSubHub, 
 
 
 def test_per_channel_counters_are_capped_with_an_other_row(hub: RedisPubSubHub) -> None:
-    hub._channels.cap = 5
+    hub._publisher.channels.cap = 5
     for i in range(8):
         hub.publish(f"c{i}", i)
     rows = hub.stats()["channels"]

@@ -48,6 +48,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+GUIDE_KINDS = {"channel": "exact"}  # the guide's kind=channel|pattern, beside our exact|pattern
 STATIC = {"/": ("index.html", "text/html"), "/app.js": ("app.js", "text/javascript"), "/app.css": ("app.css", "text/css")}
 
 
@@ -135,7 +136,7 @@ class DemoHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _json(self, status: int, data: dict[str, Any]) -> None:
-        self._send(status, json.dumps(data, default=str).encode(), "application/json")
+        self._send(status, json.dumps(data, default=str, allow_nan=False).encode(), "application/json")
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """The standard library's own errors (400, 414, 431, 501 …) as JSON with the security headers."""
@@ -241,11 +242,13 @@ class DemoHandler(BaseHTTPRequestHandler):
 def form_fields(path: str, form: dict[str, str]) -> dict[str, Any]:
     """Every endpoint's form fields, checked and typed in one place."""
     if path == "/publish":
+        copies = one_of(form, "copies", "count")  # "count" is the redis.io guide's name
         return {"channel": required(form, "channel", MAX_CHANNEL), "message": required(form, "message", MAX_BODY_BYTES),
-                "copies": whole_number(form.get("copies", "1"), "copies", 1, MAX_COPIES)}
+                "copies": whole_number(form.get(copies, "1"), copies, 1, MAX_COPIES)}
     if path == "/subscribe":
-        return {"name": required(form, "name", MAX_NAME), "kind": form.get("kind", "exact"),
-                "targets": required(form, "targets", 1000)}
+        kind = form.get("kind", "exact")
+        return {"name": required(form, "name", MAX_NAME), "kind": GUIDE_KINDS.get(kind, kind),
+                "targets": required(form, one_of(form, "targets", "target"), 1000)}  # "target": the guide's name
     if path == "/unsubscribe":
         return {"name": required(form, "name", MAX_NAME)}
     if path == "/fault":
@@ -295,6 +298,13 @@ def required(form: dict[str, str], field: str, max_length: int) -> str:
     if len(value) > max_length:
         raise HttpError(HTTPStatus.BAD_REQUEST, f"{field} is longer than {max_length} characters")
     return value.strip()
+
+
+def one_of(form: dict[str, str], ours: str, guides: str) -> str:
+    """Which of two names for one field the form used (ours, or the redis.io guide's)."""
+    if ours in form and guides in form:
+        raise HttpError(HTTPStatus.BAD_REQUEST, f"give {ours} or {guides}, not both (they mean the same)")
+    return guides if guides in form else ours
 
 
 def whole_number(text: str, field: str, low: int, high: int) -> int:
