@@ -31,7 +31,7 @@ class _Pair:
 class Relay:
     """Forwards 127.0.0.1:<port> to a Redis on 127.0.0.1:<upstream_port>."""
 
-    def __init__(self, upstream_port: int) -> None:
+    def __init__(self, upstream_port: int, password: str | None = None) -> None:
         self.upstream_port = upstream_port
         self.hold_new = threading.Event()
         self.held = 0
@@ -42,7 +42,7 @@ class Relay:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.05)
         self.port = self._listener.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}"
+        self.url = f"redis://{f':{password}@' if password else ''}127.0.0.1:{self.port}"
         self._start(self._accept_loop)
 
     def _start(self, target, *args) -> None:

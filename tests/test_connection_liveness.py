@@ -16,7 +16,7 @@ from .relay import Relay
 
 @pytest.fixture
 def relay(server: LocalRedis) -> Iterator[Relay]:
-    through = Relay(server.port)
+    through = Relay(server.port, server.password)
     yield through
     through.close()
 

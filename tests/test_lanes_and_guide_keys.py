@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import threading
-from typing import Iterator
 
 import pytest
 import redis
 
 from pubsub_kit import LocalRedis, ReceivedMessage, RedisPubSubHub
 from pubsub_kit.demo import DemoServer
-from pubsub_kit.snapshot import reset
 
 from .conftest import wait_until
-from .test_demo_http import call
+from .test_demo_http import call, demo  # noqa: F401  (demo: the same fixture as the HTTP tests)
 
 
 def test_a_slow_callback_holds_at_most_max_queue_bytes_including_its_batch(server: LocalRedis) -> None:
@@ -60,14 +58,6 @@ def test_stats_carry_the_guides_keys(hub: RedisPubSubHub, admin: redis.Redis) ->
     data = sub.to_dict()
     assert data["received_total"] == sub.received_total() == 1
     assert all("received_total" in s for s in stats["subscriptions"])
-
-
-@pytest.fixture
-def demo(hub: RedisPubSubHub) -> Iterator[DemoServer]:
-    server = DemoServer(hub, port=0, request_timeout=0.5).start()
-    reset(hub, server.faults)
-    yield server
-    server.close()
 
 
 def test_the_demo_accepts_the_guides_form_fields(demo: DemoServer, hub: RedisPubSubHub) -> None:
