@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from pubsub_kit import LocalRedis, RedisPubSubHub
+from pubsub_kit.demo import DemoServer
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 5.0) -> bool:
@@ -57,3 +58,12 @@ def admin(server: LocalRedis) -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(server.url, socket_timeout=5)
     yield client
     client.close()
+
+
+@pytest.fixture
+def demo(hub: RedisPubSubHub) -> Iterator[DemoServer]:
+    """The web demo on a free port, seeded with the default subscribers."""
+    server = DemoServer(hub, port=0, request_timeout=0.5).start()
+    server.playground.reset()
+    yield server
+    server.close()

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Iterator
 
 import pytest
 
@@ -22,14 +21,6 @@ from .conftest import process_gone, wait_until
 from .test_hub_reliability import restart_on_same_port
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture
-def demo(hub: RedisPubSubHub) -> Iterator[DemoServer]:
-    server = DemoServer(hub, port=0, request_timeout=0.5).start()
-    server.playground.reset()
-    yield server
-    server.close()
 
 
 def call(demo: DemoServer, method: str, path: str, body: str | bytes | None = None,

@@ -13,7 +13,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import redis
@@ -29,14 +28,6 @@ from .prefix_proxy import PrefixProxy
 from .test_demo_http import call
 
 HOSTILE = "ev:<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture
-def demo(hub: RedisPubSubHub) -> Iterator[DemoServer]:
-    server = DemoServer(hub, port=0, request_timeout=0.5).start()
-    server.playground.reset()
-    yield server
-    server.close()
 
 
 def _answered_or_closed(sock: socket.socket, within: float) -> bool:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 import redis
 
 from pubsub_kit import LocalRedis, ReceivedMessage, RedisPubSubHub
 from pubsub_kit.demo import DemoServer
 
 from .conftest import wait_until
-from .test_demo_http import call, demo  # noqa: F401  (demo: the same fixture as the HTTP tests)
+from .test_demo_http import call
 
 
 def test_a_slow_callback_holds_at_most_max_queue_bytes_including_its_batch(server: LocalRedis) -> None:
