@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -18,3 +19,9 @@ def test_notebook_has_no_widget_state_timing_or_random_cell_ids(path: Path) -> N
     for index, cell in enumerate(notebook["cells"]):
         assert "execution" not in cell.get("metadata", {}), f"cell {index} has timing metadata: {fix}"
         assert cell.get("id") == f"cell-{index:02d}", f"cell {index} has an unstable id: {fix}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_shows_no_password(path: Path) -> None:
+    shown = re.findall(r"rediss?://[^\s\"'\\]*@", path.read_text())
+    assert all(url.rsplit(":", 1)[-1] == "***@" for url in shown), f"a URL with its password: {shown}"
