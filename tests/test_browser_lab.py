@@ -142,7 +142,7 @@ def test_lesson_01_runs_in_jupyterlab_and_its_button_publishes(lab: str) -> None
 
 def test_dashboard_shows_a_new_pattern_subscriber_and_a_loss(lab: str) -> None:
     with lab_page("dashboard-failure.png") as page:
-        open_and_run(page, lab, "06_dashboard.ipynb")
+        open_and_run(page, lab, "07_dashboard.ipynb")
         dash = page.locator(".pubsub-kit-dashboard")
         dash.wait_for(timeout=90_000)
         assert wait_until(lambda: page.locator(".pubsub-kit-panel").count() >= 4, timeout=90)

