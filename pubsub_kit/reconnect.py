@@ -11,12 +11,16 @@ from __future__ import annotations
 import random
 import threading
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import redis
 from redis.connection import Connection
 
+from .lane import describe
 from .wire import HANDSHAKE_TIMEOUT_S, Link
+
+if TYPE_CHECKING:
+    from .subscription import Subscription
 
 BACKOFF_FIRST_S = 0.05
 BACKOFF_CAP_S = 2.0
@@ -126,3 +130,69 @@ class Connector:
             if thread is not me:
                 thread.join(max(0.0, deadline - time.monotonic()))
         return [t.name for t in threads if t.is_alive() and t is not me]
+
+
+class ConnectionStates:
+    """Mixed into ``Subscription``: its connection's life, driven by the reader and the reconnect thread.
+
+    ``live`` once a subscribed link is handed to the reader; ``reconnecting`` after
+    a loss (counted), or ``offline`` when taken down on purpose (not counted);
+    ``failed`` only if the reader itself died. Uses the subscription's lock,
+    ledger, fences, connector and reader.
+    """
+
+    def _attach(self: Subscription, link: Link) -> bool:
+        """Hand a subscribed link to the hub's reader; the subscription is live from here."""
+        with self._lock:
+            if self._stop.is_set():
+                link.close()
+                return False
+            self._link = link
+            self._state = "live"
+            self._changed.notify_all()
+            return self._reader.add(self, link)  # posted under the lock: a close posts its removal after it
+
+    def lost(self: Subscription, err: BaseException) -> None:
+        """The reader dropped this subscription's link: count it (unless taken offline) and reconnect."""
+        with self._lock:
+            self._link = None
+            if self._stop.is_set():
+                return
+            if self._online.is_set():
+                self._ledger.lost(describe(err))
+                self._state = "reconnecting"
+            self._fences.release_all_locked()
+            self._changed.notify_all()
+        self._connector.reconnect(self._stop, self._online, self._went_offline, self._failed_attempt, self._reconnected)
+
+    def _went_offline(self: Subscription) -> None:
+        with self._lock:
+            self._state = "offline"
+            self._fences.release_all_locked()
+            self._changed.notify_all()
+
+    def _failed_attempt(self: Subscription, err: BaseException) -> None:
+        with self._lock:
+            self._ledger.failed_attempt(describe(err))
+
+    def _reconnected(self: Subscription, link: Link) -> None:
+        with self._lock:
+            if not self._stop.is_set():
+                self._ledger.reconnects += 1
+        self._attach(link)
+
+    def ping_timed_out(self: Subscription) -> None:
+        with self._lock:
+            self._ledger.ping_timeouts += 1
+
+    def reply_failed(self: Subscription, error: str) -> None:
+        with self._lock:
+            self._ledger.reader_error(error)
+
+    def reader_died(self: Subscription, error: str) -> None:
+        with self._lock:
+            self._failed = True
+            self._link = None
+            self._ledger.reader_error(error)
+            self._fences.release_all_locked()
+            self._changed.notify_all()

@@ -20,7 +20,7 @@ from .lane import MAX_QUEUE_BYTES, NO_LANE, Fences, Lane, OnMessage, describe
 from .ledger import Ledger
 from .messages import ReceivedMessage
 from .reader import IDLE_PING_S, route
-from .reconnect import Connector
+from .reconnect import ConnectionStates, Connector
 from .tracking import Missed
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ __all__ = ["Subscription", "OnMessage", "JOIN_TIMEOUT_S", "IDLE_PING_S"]
 JOIN_TIMEOUT_S = 2.0
 
 
-class Subscription:
+class Subscription(ConnectionStates):
     """A named set of channels and/or patterns read on one dedicated connection."""
 
     def __init__(
@@ -81,17 +81,6 @@ class Subscription:
     @property
     def closing(self) -> bool:
         return self._stop.is_set()
-
-    def _attach(self, link: Link) -> bool:
-        """Hand a subscribed link to the hub's reader; the subscription is live from here."""
-        with self._lock:
-            if self._stop.is_set():
-                link.close()
-                return False
-            self._link = link
-            self._state = "live"
-            self._changed.notify_all()
-            return self._reader.add(self, link)  # posted under the lock: a close posts its removal after it
 
     # -- the guide's API -------------------------------------------------------
 
@@ -238,51 +227,6 @@ class Subscription:
             self._changed.notify_all()
         if inline:
             lane.call_inline(received)
-
-    def lost(self, err: BaseException) -> None:
-        """The reader dropped this subscription's link: count it (unless taken offline) and reconnect."""
-        with self._lock:
-            self._link = None
-            if self._stop.is_set():
-                return
-            if self._online.is_set():
-                self._ledger.lost(describe(err))
-                self._state = "reconnecting"
-            self._fences.release_all_locked()
-            self._changed.notify_all()
-        self._connector.reconnect(self._stop, self._online, self._went_offline, self._failed_attempt, self._reconnected)
-
-    def _went_offline(self) -> None:
-        with self._lock:
-            self._state = "offline"
-            self._fences.release_all_locked()
-            self._changed.notify_all()
-
-    def _failed_attempt(self, err: BaseException) -> None:
-        with self._lock:
-            self._ledger.failed_attempt(describe(err))
-
-    def _reconnected(self, link: Link) -> None:
-        with self._lock:
-            if not self._stop.is_set():
-                self._ledger.reconnects += 1
-        self._attach(link)
-
-    def ping_timed_out(self) -> None:
-        with self._lock:
-            self._ledger.ping_timeouts += 1
-
-    def reply_failed(self, error: str) -> None:
-        with self._lock:
-            self._ledger.reader_error(error)
-
-    def reader_died(self, error: str) -> None:
-        with self._lock:
-            self._failed = True
-            self._link = None
-            self._ledger.reader_error(error)
-            self._fences.release_all_locked()
-            self._changed.notify_all()
 
     # -- delivery fences -----------------------------------------------------------
 
