@@ -48,6 +48,18 @@ class Barrier:
         self.event = event
 
 
+class Changed(threading.Condition):
+    """The condition a subscription's waiters wait on; notifying costs nothing while nobody waits.
+
+    The reader notifies once or twice per message, almost always with no waiter.
+    ``_waiters`` is CPython's own list of them (read under the lock).
+    """
+
+    def notify_all(self) -> None:
+        if self._waiters:  # type: ignore[attr-defined]
+            super().notify_all()
+
+
 class Fences:
     """Delivery fences: a PING token per waiter, answered by Redis after every earlier message.
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from redis.connection import Connection
 
-from .lane import MAX_QUEUE_BYTES, NO_LANE, Fences, Lane, OnMessage, describe
+from .lane import MAX_QUEUE_BYTES, NO_LANE, Changed, Fences, Lane, OnMessage, describe
 from .ledger import Ledger
 from .messages import ReceivedMessage
 from .reader import IDLE_PING_S, route
@@ -60,7 +60,7 @@ class Subscription(ConnectionStates):
         self._reader = reader
 
         self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
+        self._changed = Changed(self._lock)
         self._stop = threading.Event()
         self._online = threading.Event()
         self._online.set()
