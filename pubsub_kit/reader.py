@@ -25,36 +25,15 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from .lane import describe
-from .wire import Link
+from .wire import Link, SubscriptionEnded, route
 
 if TYPE_CHECKING:
     from .subscription import Subscription
 
 IDLE_PING_S = 10.0
-PING_EARLY = 0.75   # PING every link quiet for 75 % of the interval in one round: fewer wake-ups
+PING_BATCH = 0.5   # a PING round also takes every link quiet for half the interval: one wake-up for many
 tokens = itertools.count(1)
 _IDLE = "pubsub_kit-idle-"
-
-
-def route(sub: Subscription, reply: Any) -> None:
-    """One RESP2 reply to its subscription: a message, a pmessage, an smessage, or a PING's pong."""
-    kind = reply[0]
-    if kind == b"message" or kind == b"smessage":
-        sub.receive(kind.decode(), reply[1], None, reply[2])
-    elif kind == b"pmessage":
-        sub.receive("pmessage", reply[2], reply[1], reply[3])
-    elif kind == b"pong":
-        token = reply[1]
-        if token.startswith(b"pubsub_kit-barrier-"):
-            sub.pong(token.decode("ascii", "replace"))
-    elif kind == b"sunsubscribe":
-        # Redis drops shard subscriptions when their slot moves or the node
-        # stops being its master: find the new owner and subscribe there.
-        raise _Ended("Redis ended a shard subscription (slot moved or failover)")
-
-
-class _Ended(ConnectionError):
-    """Redis ended the subscription itself: reconnect (not a reader error)."""
 
 
 class _Entry:
@@ -149,6 +128,13 @@ class Reader:
             thread.join(max(0.0, deadline - time.monotonic()))
         self.join_retired(deadline)
         if thread is None or not thread.is_alive():
+            self._release()
+
+    def _release(self) -> None:
+        """Close what is left once no thread runs (or from the loop's last step, when closed from a callback)."""
+        with self._lock:
+            if self._wake_r.fileno() < 0:
+                return
             for entry in list(self._entries.values()):
                 entry.link.close()
             self._entries.clear()
@@ -171,6 +157,8 @@ class Reader:
                     self._check_idle(now)
         except BaseException as err:  # a bug in this loop: never die silently
             self._died(err)
+        if self._closed:
+            self._release()
 
     def _take_requests(self) -> bool:
         """Apply what other threads asked for; False when the thread should end."""
@@ -194,8 +182,18 @@ class Reader:
                 if what == "close":
                     for entry in list(self._entries.values()):
                         self._drop(entry)
+                    self._refuse(requests)
                     return False
                 getattr(self, f"_do_{what}")(sub, arg)
+
+    @staticmethod
+    def _refuse(requests: deque) -> None:
+        """Requests left when the reader closed: nobody waits for them, no link stays open."""
+        for what, _sub, arg in requests:
+            if what == "remove":
+                arg.set()
+            elif what == "add":
+                arg.close()
 
     def _do_add(self, sub: Subscription, link: Link) -> None:
         if sub in self._entries or sub.closing:
@@ -210,7 +208,7 @@ class Reader:
             sub.lost(err)
             return
         self._entries[sub] = entry
-        self._next_check = min(self._next_check, now + entry.ping_s * PING_EARLY)
+        self._next_check = min(self._next_check, now + entry.ping_s)
         self._read(entry, now, received=False)  # replies the handshake already buffered
 
     def _do_remove(self, sub: Subscription, done: threading.Event) -> None:
@@ -254,7 +252,7 @@ class Reader:
             for reply in replies:
                 try:
                     route(sub, reply)
-                except _Ended:
+                except SubscriptionEnded:
                     raise
                 except Exception as err:  # a reply nothing can make sense of: count it, start afresh
                     sub.reply_failed(f"could not handle a reply ({describe(err)}); reconnecting")
@@ -272,14 +270,14 @@ class Reader:
                 self._lose(entry, ConnectionError(
                     f"no reply to a PING for {quiet:.1f} s: the connection is half-open (network or server gone)"))
                 continue
-            if entry.idle_token is None and quiet >= entry.ping_s * PING_EARLY:
+            if entry.idle_token is None and quiet >= entry.ping_s * PING_BATCH:
                 entry.idle_token = f"{_IDLE}{next(tokens)}"
                 try:
                     entry.link.send(Link.ping_command(entry.idle_token))
                 except Exception as err:
                     self._lose(entry, err)
                     continue
-            due = 2 * entry.ping_s if entry.idle_token is not None else entry.ping_s * PING_EARLY
+            due = 2 * entry.ping_s if entry.idle_token is not None else entry.ping_s
             next_check = min(next_check, entry.heard + due)
         self._next_check = next_check
 
@@ -294,9 +292,7 @@ class Reader:
             requests, self._inbox = self._inbox, deque()
         for entry in entries:
             entry.sub.reader_died(error)
-        for what, sub, arg in requests:
-            if what == "remove":
-                arg.set()
-            elif what == "add":
-                arg.close()
+        self._refuse(requests)
+        for what, sub, _arg in requests:
+            if what == "add":
                 sub.reader_died(error)

@@ -19,9 +19,10 @@ from redis.connection import Connection
 from .lane import MAX_QUEUE_BYTES, NO_LANE, Changed, Fences, Lane, OnMessage, describe
 from .ledger import Ledger
 from .messages import ReceivedMessage
-from .reader import IDLE_PING_S, route
+from .reader import IDLE_PING_S
 from .reconnect import ConnectionStates, Connector
 from .tracking import Missed
+from .wire import route
 
 if TYPE_CHECKING:
     from .reader import Reader

@@ -5,6 +5,7 @@ blocking handshake and a deadline (on the caller's or the reconnect thread);
 then the hub's reader takes it over: the socket turns non-blocking and the
 reader feeds what it receives to the connection's own hiredis parser, many
 sockets on one thread. Only the reader thread reads or writes a live link.
+``route`` says what each reply means for its subscription.
 """
 
 from __future__ import annotations
@@ -81,6 +82,27 @@ def address_of(conn: Any) -> str:
 RECV_BYTES = 256 * 1024
 # What redis-py's hiredis reader returns for "no complete reply yet" (False before redis-py 5.1).
 _NOT_ENOUGH = getattr(_hiredis_parser, "NOT_ENOUGH_DATA", False)
+
+
+def route(sub: Any, reply: Any) -> None:
+    """What one RESP2 reply means for ``sub``: a message, a pmessage, an smessage, or a fence's pong."""
+    kind = reply[0]
+    if kind == b"message" or kind == b"smessage":
+        sub.receive(kind.decode(), reply[1], None, reply[2])
+    elif kind == b"pmessage":
+        sub.receive("pmessage", reply[2], reply[1], reply[3])
+    elif kind == b"pong":
+        token = reply[1]
+        if token.startswith(b"pubsub_kit-barrier-"):
+            sub.pong(token.decode("ascii", "replace"))
+    elif kind == b"sunsubscribe":
+        # Redis drops shard subscriptions when their slot moves or the node
+        # stops being its master: find the new owner and subscribe there.
+        raise SubscriptionEnded("Redis ended a shard subscription (slot moved or failover)")
+
+
+class SubscriptionEnded(ConnectionError):
+    """Redis ended the subscription itself: reconnect (not a reader error)."""
 
 
 class Link:
