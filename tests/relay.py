@@ -1,7 +1,8 @@
 """A loopback TCP relay a test controls, to make network faults Redis itself cannot.
 
 ``freeze()`` stops forwarding on every connection it holds without closing
-either side: a half-open link, as after a dead NAT entry or a pulled cable.
+either side: a half-open link, as after a dead NAT entry or a pulled cable;
+``thaw()`` lets it flow again, as a stalled network that recovers.
 ``hold_new`` makes new connections be accepted and then never answered.
 ``cut()`` closes the connections it holds, as a network reset would.
 """
@@ -93,6 +94,12 @@ class Relay:
         with self._lock:
             for pair in self._pairs:
                 pair.frozen = True
+
+    def thaw(self) -> None:
+        """Forward again on every connection held now, delivering what waited in its buffers."""
+        with self._lock:
+            for pair in self._pairs:
+                pair.frozen = False
 
     def cut(self) -> None:
         """Close every connection held now."""
