@@ -114,6 +114,7 @@ class Link:
         self.client_id: int | None = None
         self._sock: socket.socket | None = None
         self._parser: Any = None
+        self._eof = False
 
     def open(self, targets: dict[str, tuple[str, ...]], on_early: Callable[[Any], None],
              timeout: float = HANDSHAKE_TIMEOUT_S) -> None:
@@ -163,6 +164,8 @@ class Link:
         ``redis.ConnectionError`` when the server closed the connection.
         """
         parser, out = self._parser, []
+        if self._eof:
+            raise redis.ConnectionError(f"Redis at {self.address} closed the connection")
         if received:
             sock = self._sock
             while True:
@@ -173,9 +176,8 @@ class Link:
                 except OSError as err:
                     raise redis.ConnectionError(f"error reading from {self.address}: {err}") from err
                 if not data:
-                    if out or parser.has_data():
-                        break  # hand over what came first; the close shows on the next read
-                    raise redis.ConnectionError(f"Redis at {self.address} closed the connection")
+                    self._eof = True  # the replies read so far go first; the close shows on the next call
+                    break
                 parser.feed(data)
                 if len(data) < RECV_BYTES and not getattr(sock, "pending", lambda: 0)():
                     break
@@ -183,6 +185,8 @@ class Link:
         while reply is not _NOT_ENOUGH and reply is not False:
             out.append(reply)
             reply = parser.gets()
+        if self._eof and not out:
+            raise redis.ConnectionError(f"Redis at {self.address} closed the connection")
         return out
 
     @staticmethod
