@@ -33,8 +33,9 @@ OnMessage = Callable[[ReceivedMessage], Any]
 # Redis' own default hard limit for a pub/sub client's output buffer: a slow
 # subscriber may hold as much here as Redis would hold for it.
 MAX_QUEUE_BYTES = 32 * 1024 * 1024
-# Measured on the 2-core CI machine: a trivial callback takes 2-10 us inline and a
-# thread hand-off about 50 us; 2 ms of a stalled reader is ~40 messages of fan-out.
+# On the 2-core CI machine a trivial callback takes a few microseconds inline and a
+# hand-off to a worker 20-50 us (bench/README.md); 2 ms of a stalled reader is the
+# time it takes to read ~200 messages.
 SLOW_CALLBACK_S = 0.002
 PROVEN_FAST_CALLS = 8
 

@@ -163,14 +163,14 @@ class Reader:
     def _take_requests(self) -> bool:
         """Apply what other threads asked for; False when the thread should end."""
         while True:
-            with self._lock:
-                if self._woken:
-                    self._woken = False
-                    try:
-                        while self._wake_r.recv(4096):
-                            pass
-                    except OSError:
+            if self._woken:  # drain the wake-up bytes first, outside the lock; a late one only wakes us again
+                try:
+                    while self._wake_r.recv(4096):
                         pass
+                except OSError:
+                    pass
+            with self._lock:
+                self._woken = False
                 if not self._inbox:
                     if self._entries:
                         return True
