@@ -7,6 +7,11 @@
     hub.wait_until_delivered()
     hub.stats()                            # delivered vs received, gaps, drops, errors
     hub.shutdown()
+
+One message, module by module: hub.publish() -> publisher.py (sequence number, PUBLISH) ->
+Redis -> reader.py (the hub's one reader thread) -> wire.py (bytes to replies) ->
+subscription.py -> ledger.py (counted) -> lane.py -> your on_message. Where connections
+go (one server or a cluster) is topology.py; ClusterPubSubHub (sharded.py) builds on it.
 """
 
 from .cluster import LocalCluster, RedisTooOld

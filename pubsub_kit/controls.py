@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 class ServerControls:
-    """Needs ``self.redis``, ``self._check_open()`` and ``self.get_subscription()`` from the hub."""
+    """Needs ``self.redis``, ``self.topology``, ``self._check_open()`` and ``self.get_subscription()`` from the hub."""
 
     def require_subscription(self, name: str) -> Subscription:
         """Like ``get_subscription``, but a missing name is a KeyError listing the existing ones."""
@@ -31,7 +31,7 @@ class ServerControls:
         return self._kill(self.require_subscription(name))
 
     def _kill(self, sub: Subscription) -> bool:
-        return sub.client_id is not None and bool(self.redis.client_kill_filter(_id=sub.client_id))
+        return self.topology.kill(sub.client_id, sub.address)
 
     def take_offline(self, name: str, timeout: float = 5.0) -> bool:
         """Disconnect a subscriber and keep it away until ``bring_online``.

@@ -1,10 +1,16 @@
 """RedisPubSubHub: the redis.io guide's hub API, rebuilt so nothing dies or drops silently.
 
+Follow one message: ``publish()`` here -> publisher.py (sequence number, PUBLISH)
+-> Redis -> reader.py (the hub's one reader thread) -> wire.py (bytes to replies)
+-> subscription.py -> ledger.py (counted) -> lane.py -> your ``on_message``.
+
 The publisher uses the client you give it (or one on the kit's private server);
-every subscription gets its own client and connection, never one from the
-publisher's pool. Locks guard only in-memory state: no network call is made
-while one is held (the per-channel send-order lock in publisher.py is the one
-deliberate exception), so ``stats()`` answers at once even when Redis is frozen.
+every subscription gets its own connection, never one from the publisher's
+pool, and one reader thread reads them all. Where connections go (one server
+or a cluster) is the topology's business (topology.py). Locks guard only
+in-memory state: no network call is made while one is held (the per-channel
+send-order lock in publisher.py is the one deliberate exception), so
+``stats()`` answers at once even when Redis is frozen.
 """
 
 from __future__ import annotations
@@ -20,14 +26,16 @@ import redis
 from redis.connection import Connection
 
 from . import names
-from .clients import PUBLISH_SOCKET_TIMEOUT_S, STATS_PROBE_TIMEOUT_S, NumpatProbe, default_client
+from .clients import PUBLISH_SOCKET_TIMEOUT_S, NumpatProbe, default_client
 from .controls import ServerControls
 from .lane import MAX_QUEUE_BYTES
 from .local import LocalRedis
+from .reader import Reader
 from .messages import encode_data
 from .publisher import UNREACHABLE, Publisher
 from .subscription import IDLE_PING_S, JOIN_TIMEOUT_S, OnMessage, Subscription
 from .redact import redact_url
+from .topology import Standalone
 from .wire import CONNECT_TIMEOUT_S, subscriber_connection
 
 __all__ = ["RedisPubSubHub", "SubscriptionLimitError", "HubClosedError", "default_client", "subscriber_connection",
@@ -44,7 +52,7 @@ class HubClosedError(RuntimeError):
     """The hub was shut down: its connections and threads are gone, so it cannot act any more."""
 
 
-def _shutdown(subscriptions: dict[str, Subscription], owned: list[Any]) -> None:
+def _shutdown(subscriptions: dict[str, Subscription], reader: Reader, owned: list[Any]) -> None:
     subs = list(subscriptions.values())
     subscriptions.clear()
     for sub in subs:
@@ -52,6 +60,7 @@ def _shutdown(subscriptions: dict[str, Subscription], owned: list[Any]) -> None:
     deadline = time.monotonic() + JOIN_TIMEOUT_S
     for sub in subs:
         sub.join(max(0.0, deadline - time.monotonic()))
+    reader.close(deadline)
     for resource in owned:
         resource.close()
 
@@ -71,20 +80,23 @@ class RedisPubSubHub(ServerControls):
         max_queue_bytes: int = MAX_QUEUE_BYTES,
         max_buffer_bytes: int = 8 * 1024 * 1024,
         idle_ping_s: float = IDLE_PING_S,
+        topology: Standalone | None = None,
     ) -> None:
         """Use ``redis_client`` if given, else ``url`` or $REDIS_URL, else a private server.
 
         Whatever the hub creates (client, private server) it also closes on ``shutdown()``.
         ``idle_ping_s``: a subscription quiet this long sends a PING, and reconnects
         when nothing answers within as long again (a half-open connection).
+        ``topology``: where connections go, ``Standalone()`` (the default) or ``Cluster()``.
         """
         if not isinstance(buffer_size, int) or buffer_size < 0:
             raise ValueError(f"buffer_size must be a whole number >= 0, got {buffer_size!r}")
         if not idle_ping_s > 0:
             raise ValueError(f"idle_ping_s must be more than 0 seconds, got {idle_ping_s!r}")
         owned: list[Any] = []
-        self.redis, self.server, self.url = self._resolve(redis_client, url or os.environ.get(REDIS_URL_ENV) or None,
-                                                          server, owned)
+        self.topology = topology if topology is not None else Standalone()
+        self.redis, self.server, self.url = self.topology.resolve(
+            redis_client, url or os.environ.get(REDIS_URL_ENV) or None, server, owned)
         self.buffer_size = buffer_size
         self.max_subscriptions = max_subscriptions
         self.max_queue = max_queue
@@ -96,22 +108,10 @@ class RedisPubSubHub(ServerControls):
         self._lock = threading.Lock()
         self._subs: dict[str, Subscription] = {}
         self._reserved: set[str] = set()
-        self._numpat = NumpatProbe(self._probe_connection)
+        self._reader = Reader(f"hub-{self.hub_id}")
+        self._numpat = NumpatProbe(self.topology.probe_connection)
         owned.insert(0, self._numpat)
-        self._finalizer = weakref.finalize(self, _shutdown, self._subs, owned)
-
-    def _resolve(self, client: Any, url: str | None, server: Any, owned: list[Any]) -> tuple[Any, Any, str]:
-        """Pick the publishing client: the one given, else one on ``url``, else on a private server."""
-        if client is None:
-            if url is None:
-                if server is None:
-                    server = LocalRedis()
-                    owned.append(server)
-                url = server.url
-            client = default_client(url)
-            owned.insert(0, client)
-        kwargs = client.connection_pool.connection_kwargs
-        return client, server, url or f"redis://{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
+        self._finalizer = weakref.finalize(self, _shutdown, self._subs, self._reader, owned)
 
     def _check_open(self) -> None:
         if not self._finalizer.alive:
@@ -144,10 +144,6 @@ class RedisPubSubHub(ServerControls):
 
     # -- subscribing -------------------------------------------------------------
 
-    def _subscriber_connection(self, name: str) -> Connection:
-        """A connection of its own for one subscription, never one from the publisher's pool."""
-        return subscriber_connection(self.redis.connection_pool, name)
-
     def subscribe(
         self,
         name: str,
@@ -164,7 +160,7 @@ class RedisPubSubHub(ServerControls):
         channel_list = names.as_list(channels, names.check_channel)
         pattern_list = names.as_list(patterns, names.check_pattern)
         return self._add_subscription(
-            name, on_message, lambda: self._subscriber_connection(name), channels=channel_list, patterns=pattern_list
+            name, on_message, lambda: self.topology.subscriber_connection(name), channels=channel_list, patterns=pattern_list
         )
 
     def _add_subscription(
@@ -183,12 +179,12 @@ class RedisPubSubHub(ServerControls):
                 raise SubscriptionLimitError(
                     f"this hub already holds {self.max_subscriptions} subscriptions (max_subscriptions): "
                     "unsubscribe some, or create the hub with a larger max_subscriptions "
-                    "(each one holds a Redis connection and up to two threads)"
+                    "(each one holds a Redis connection, and a thread while its callback is slow)"
                 )
             self._reserved.add(name)
         try:
             sub = Subscription(
-                name, on_message=on_message, connect=connect, **targets,
+                name, on_message=on_message, connect=connect, reader=self._reader, **targets,
                 buffer_size=self.buffer_size,
                 max_buffer_bytes=self.max_buffer_bytes,
                 max_queue=self.max_queue,
@@ -236,13 +232,14 @@ class RedisPubSubHub(ServerControls):
         Uses a PING on each subscriber connection as a fence: Redis answers it
         after every message already queued for that client.
         """
+        if self._reader.is_reader_thread():
+            raise RuntimeError(
+                "wait_until_delivered() was called from inside an on_message callback, which runs on the hub's "
+                "reader: the fence it waits for can only be read once the callback returns. Call it from your "
+                "own code (a notebook cell, another thread) instead.")
         deadline = time.monotonic() + timeout
         events = [e for e in (sub.request_barrier() for sub in self.subscriptions()) if e is not None]
         return all(event.wait(max(0.0, deadline - time.monotonic())) for event in events)
-
-    def _probe_connection(self) -> Connection:
-        """The short-timeout connection ``stats()`` asks PUBSUB NUMPAT on."""
-        return subscriber_connection(self.redis.connection_pool, "hub-stats", timeout=STATS_PROBE_TIMEOUT_S)
 
     def stats(self) -> dict[str, Any]:
         """One snapshot of everything: every view (tables, widgets, web page) renders this.

@@ -1,15 +1,29 @@
-"""The callback lane: a bounded queue between a subscription's reader and its ``on_message``.
+"""The callback lane: how a subscription's ``on_message`` is called, inline or on a worker.
 
-The reader only appends; a worker thread calls ``on_message``. The lane is
-bounded in messages *and* bytes, and the batch the worker has taken still
-counts until each message is handled, so a slow callback can hold at most
-``max_count`` messages or ``max_bytes`` bytes (one bigger message is let in when
-the lane is empty). What does not fit is counted as dropped, never lost silently.
+A fast callback runs *inline*, on the hub's reader thread, the moment its message
+is read: no hand-off, no extra thread. A slow one must never stop the reader
+(every other subscription of the hub waits on it), so the lane moves it to a
+worker thread of its own, started lazily:
+
+- a new lane starts on a worker and moves inline once ``PROVEN_FAST_CALLS``
+  calls in a row took under ``SLOW_CALLBACK_S`` and nothing is queued (the
+  worker then retires); so a callback that blocks from its first call never
+  touches the reader;
+- an inline call that takes longer than ``SLOW_CALLBACK_S`` sends the lane back
+  to a worker, and each time it must prove itself over four times as many calls.
+
+On the worker the lane is a bounded queue, in messages *and* bytes; the batch the
+worker has taken still counts until each message is handled, so a slow callback
+holds at most ``max_count`` messages or ``max_bytes`` bytes (one bigger message
+is let in when the lane is empty). What does not fit is counted as dropped,
+never lost silently. Callbacks of one lane never overlap and keep their order.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
 from collections import deque
 from typing import Any, Callable
 
@@ -19,6 +33,11 @@ OnMessage = Callable[[ReceivedMessage], Any]
 # Redis' own default hard limit for a pub/sub client's output buffer: a slow
 # subscriber may hold as much here as Redis would hold for it.
 MAX_QUEUE_BYTES = 32 * 1024 * 1024
+# On the 2-core CI machine a trivial callback takes a few microseconds inline and a
+# hand-off to a worker 20-50 us (bench/README.md); 2 ms of a stalled reader is the
+# time it takes to read ~200 messages.
+SLOW_CALLBACK_S = 0.002
+PROVEN_FAST_CALLS = 8
 
 
 class Barrier:
@@ -30,15 +49,58 @@ class Barrier:
         self.event = event
 
 
+class Changed(threading.Condition):
+    """The condition a subscription's waiters wait on; notifying costs nothing while nobody waits.
+
+    The reader notifies once or twice per message, almost always with no waiter.
+    ``_waiters`` is CPython's own list of them (read under the lock).
+    """
+
+    def notify_all(self) -> None:
+        if self._waiters:  # type: ignore[attr-defined]
+            super().notify_all()
+
+
+class Fences:
+    """Delivery fences: a PING token per waiter, answered by Redis after every earlier message.
+
+    Not thread-safe by itself: the subscription calls it under its own lock.
+    """
+
+    _ids = itertools.count(1)
+
+    def __init__(self) -> None:
+        self._events: dict[str, threading.Event] = {}
+
+    def add_locked(self) -> tuple[str, threading.Event]:
+        token, event = f"pubsub_kit-barrier-{next(self._ids)}", threading.Event()
+        self._events[token] = event
+        return token, event
+
+    def pop_locked(self, token: str) -> threading.Event | None:
+        return self._events.pop(token, None)
+
+    def release_all_locked(self) -> None:
+        """The connection is gone: nobody waits for what can no longer arrive (it shows as gaps)."""
+        for event in self._events.values():
+            event.set()
+        self._events.clear()
+
+
 def describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}"
 
 
+NO_LANE = {"handled": 0, "queued": 0, "queued_bytes": 0, "dropped": 0, "callback_errors": 0,
+           "last_callback_error": None}
+
+
 class Lane:
-    """Bounded queue plus worker thread; every ``*_locked`` method runs under the owner's lock."""
+    """Inline calls or a bounded queue plus worker; every ``*_locked`` method runs under the owner's lock."""
 
     def __init__(self, name: str, on_message: OnMessage, lock: threading.Lock, changed: threading.Condition,
                  max_count: int, max_bytes: int, on_stop: Callable[[], None]) -> None:
+        self.name = name
         self.on_message = on_message
         self.max_count = max_count
         self.max_bytes = max_bytes
@@ -48,11 +110,21 @@ class Lane:
         self._on_stop = on_stop
         self._queue: deque[ReceivedMessage | Barrier] = deque()
         self._stopping = False
-        self.queued = 0          # messages waiting or in the worker's batch
+        self.inline = False       # on probation until proven fast
+        self._fast_streak = 0
+        self._probation = PROVEN_FAST_CALLS
+        self.worker: threading.Thread | None = None
+        self.workers_started = 0
+        self._threads: list[threading.Thread] = []
+        self.queued = 0           # messages waiting, in the worker's batch, or in an inline call
         self.queued_bytes = 0
-        self.settled = 0         # handled or dropped: what ``wait_for`` counts
+        self.settled = 0          # handled or dropped: what ``wait_for`` counts
         self.zero_locked()
-        self.thread = threading.Thread(target=self._run, name=f"pubsub_kit:{name}:callback", daemon=True)
+
+    def counters_locked(self) -> dict[str, Any]:
+        return {"handled": self.handled, "queued": self.queued, "queued_bytes": self.queued_bytes,
+                "dropped": self.dropped, "callback_errors": self.callback_errors,
+                "last_callback_error": self.last_callback_error}
 
     def zero_locked(self) -> None:
         self.handled = 0
@@ -60,31 +132,78 @@ class Lane:
         self.callback_errors = 0
         self.last_callback_error: str | None = None
 
-    def offer_locked(self, message: ReceivedMessage) -> None:
-        """Queue a message for ``on_message``, or count it as dropped when the lane is full."""
+    def offer_locked(self, message: ReceivedMessage) -> bool:
+        """Queue ``message`` (or count it dropped); True means: call ``call_inline`` now, outside the lock."""
+        if self.inline and not self.queued and not self._stopping:
+            self.queued = 1
+            self.queued_bytes = message.size
+            return True
         full = self.queued >= self.max_count or (self.queued and self.queued_bytes + message.size > self.max_bytes)
-        if full:
+        if full or self._stopping:
             self.dropped += 1
             self.settled += 1
-            return
+            return False
         self.queued += 1
         self.queued_bytes += message.size
         self._queue.append(message)
-        self._work.notify()
+        self._wake_worker_locked()
+        return False
 
     def barrier_locked(self, event: threading.Event) -> None:
         """Set ``event`` once everything queued so far has been handled (markers are never dropped)."""
+        if not self._queue and not self.queued:
+            event.set()
+            return
         self._queue.append(Barrier(event))
-        self._work.notify()
+        self._wake_worker_locked()
+
+    def _wake_worker_locked(self) -> None:
+        if self.worker is None and not self._stopping:
+            self.inline = False
+            self.workers_started += 1
+            self.worker = threading.Thread(target=self._run, name=f"pubsub_kit:{self.name}:callback", daemon=True)
+            self._threads = [t for t in self._threads if t.is_alive()] + [self.worker]
+            self.worker.start()
+        else:
+            self._work.notify()
 
     def stop_locked(self) -> None:
         self._stopping = True
         self._work.notify_all()
 
+    def join(self, deadline: float) -> list[str]:
+        """Join every worker this lane started; the names of those still running."""
+        me = threading.current_thread()
+        for thread in self._threads:
+            if thread is not me:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        return [t.name for t in self._threads if t.is_alive() and t is not me]
+
+    # -- inline, on the reader thread --------------------------------------------------
+
+    def call_inline(self, message: ReceivedMessage) -> None:
+        started = time.perf_counter()
+        error, stop_after = self._invoke(message)
+        slow = time.perf_counter() - started > SLOW_CALLBACK_S
+        with self._lock:
+            if slow:  # back to a worker, with a longer probation next time
+                self.inline = False
+                self._fast_streak = 0
+                self._probation *= 4
+            self._settle_locked(message, error)
+        if stop_after:
+            self._on_stop()
+
+    # -- on the worker -----------------------------------------------------------------
+
     def _run(self) -> None:
         while True:
             with self._lock:
                 while not self._queue and not self._stopping:
+                    if self._fast_streak >= self._probation and not self.queued:
+                        self.inline = True  # proven fast: the reader calls it from now on
+                        self.worker = None
+                        return
                     self._work.wait()
                 batch, self._queue = self._queue, deque()
                 if self._stopping:
@@ -100,7 +219,14 @@ class Lane:
                         self._abandon_locked(batch)
                     return
                 else:
-                    self._call(item)
+                    started = time.perf_counter()
+                    error, stop_after = self._invoke(item)
+                    fast = time.perf_counter() - started <= SLOW_CALLBACK_S
+                    with self._lock:
+                        self._fast_streak = self._fast_streak + 1 if fast else 0
+                        self._settle_locked(item, error)
+                    if stop_after:
+                        self._on_stop()
 
     def _abandon_locked(self, items: deque) -> None:
         """Messages still queued at close never reach on_message: count them as dropped."""
@@ -114,23 +240,21 @@ class Lane:
                 self.queued_bytes -= item.size
         self._changed.notify_all()
 
-    def _call(self, message: ReceivedMessage) -> None:
-        stop_after = False
-        error: str | None = None
+    def _invoke(self, message: ReceivedMessage) -> tuple[str | None, bool]:
         try:
             self.on_message(message)
         except (KeyboardInterrupt, SystemExit) as err:
-            error, stop_after = f"{describe(err)} (subscription stopped)", True
+            return f"{describe(err)} (subscription stopped)", True
         except BaseException as err:
-            error = describe(err)
-        with self._lock:
-            self.handled += 1
-            self.settled += 1
-            self.queued -= 1
-            self.queued_bytes -= message.size
-            if error is not None:
-                self.callback_errors += 1
-                self.last_callback_error = error
-            self._changed.notify_all()
-        if stop_after:
-            self._on_stop()
+            return describe(err), False
+        return None, False
+
+    def _settle_locked(self, message: ReceivedMessage, error: str | None) -> None:
+        self.handled += 1
+        self.settled += 1
+        self.queued -= 1
+        self.queued_bytes -= message.size
+        if error is not None:
+            self.callback_errors += 1
+            self.last_callback_error = error
+        self._changed.notify_all()

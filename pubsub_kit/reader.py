@@ -1,175 +1,298 @@
-"""The reader half of a ``Subscription``: connect, read, notice a loss, reconnect.
+"""The hub's reader: one thread reads every subscription's socket (a ``selectors`` loop).
 
-Nothing a publisher sends can stop this loop: whatever goes wrong while
-handling a reply is counted and the subscription reconnects. A quiet connection
-gets a PING; no answer within as long again means it is half-open, and it is
-replaced. If the loop ever ended without being closed, ``state`` says ``failed``.
+Each subscription keeps its own connection (the lessons count them, name them
+and kill them), but they are all read here: one PUBLISH to ten subscribers wakes
+one thread, not ten. Other threads never touch a live socket; they post a
+request (add, remove, PING) and wake the loop through a socketpair. Idle costs
+nothing: the loop blocks until a socket has data or a liveness PING is due.
+
+Liveness: a connection quiet for ``idle_ping_s`` gets a PING; no answer within as
+long again means it is half-open, and it is replaced. Any failure on one socket
+(closed, unreadable reply, full send buffer) is that subscription's loss: it is
+counted and its reconnect runs on another thread. The thread ends by itself when
+no socket is left and starts again on the next one; if it ever died of a bug,
+every subscription it read says ``failed`` and counts it.
 """
 
 from __future__ import annotations
 
 import itertools
-import random
+import selectors
+import socket
+import threading
 import time
-from typing import TYPE_CHECKING
-
-import redis
+from collections import deque
+from typing import TYPE_CHECKING, Any
 
 from .lane import describe
-from .wire import HANDSHAKE_TIMEOUT_S, Link
+from .wire import Link, SubscriptionEnded, route
 
 if TYPE_CHECKING:
     from .subscription import Subscription
 
-READ_TICK_S = 2.0
 IDLE_PING_S = 10.0
-BACKOFF_FIRST_S = 0.05
-BACKOFF_CAP_S = 2.0
-
+PING_BATCH = 0.5   # a PING round also takes every link quiet for half the interval: one wake-up for many
 tokens = itertools.count(1)
 _IDLE = "pubsub_kit-idle-"
 
 
-class ReaderLoop:
-    """Mixed into ``Subscription``; uses its lock, ledger, link and state fields."""
+class _Entry:
+    __slots__ = ("sub", "link", "sock", "heard", "idle_token", "ping_s")
 
-    def _open(self: Subscription) -> None:
-        """Connect and subscribe every target on a new link (interruptible by ``begin_close``)."""
-        link = Link(self._connect())
-        self._address = link.address
-        with self._lock:
-            if self._stop.is_set():
-                raise redis.ConnectionError("subscription closed while reconnecting")
-            self._opening = link
-        try:
-            link.open({"SUBSCRIBE": self.channels, "PSUBSCRIBE": self.patterns, "SSUBSCRIBE": self.shard_channels},
-                      self._handle)
-        except BaseException:
+    def __init__(self, sub: Subscription, link: Link, sock: socket.socket, now: float) -> None:
+        self.sub, self.link, self.sock = sub, link, sock
+        self.heard = now
+        self.idle_token: str | None = None
+        self.ping_s = sub.idle_ping_s
+
+
+class Reader:
+    """One selector thread for all of a hub's subscriber connections."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._lock = threading.Lock()          # the inbox and the thread handle only
+        self._inbox: deque[tuple[str, Any, Any]] = deque()
+        self._woken = False
+        self._closed = False
+        self.thread: threading.Thread | None = None
+        self._retired: list[threading.Thread] = []
+        self.threads_started = 0
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._entries: dict[Subscription, _Entry] = {}
+        self._next_check = float("inf")
+
+    # -- requests from other threads ---------------------------------------------------
+
+    def add(self, sub: Subscription, link: Link) -> bool:
+        """Start reading ``link`` for ``sub``; False (and the link closed) once the reader is closed."""
+        if not self._post("add", sub, link):
             link.close()
-            raise
-        finally:
-            with self._lock:
-                self._opening = None
+            return False
+        return True
+
+    def ping(self, sub: Subscription, token: str) -> bool:
+        return self._post("ping", sub, token)
+
+    def remove(self, sub: Subscription) -> threading.Event:
+        """Stop reading ``sub`` and close its link; the event is set once that is done."""
+        done = threading.Event()
+        if not self._post("remove", sub, done):
+            done.set()
+        return done
+
+    def is_reader_thread(self) -> bool:
+        return threading.current_thread() is self.thread
+
+    def _post(self, what: str, sub: Any, arg: Any) -> bool:
         with self._lock:
-            self._link = link
-            self._idle_token = None
-            self._last_heard = time.monotonic()
-
-    def _first_open(self: Subscription) -> None:
-        """``_open`` for ``subscribe()``: a failure names the server and what to check."""
-        try:
-            self._open()
-        except redis.TimeoutError as err:
-            raise redis.TimeoutError(
-                f"subscribe({self.name!r}): Redis at {self._address} did not answer within "
-                f"{HANDSHAKE_TIMEOUT_S:.0f} s ({err}). Is the server frozen (stopped, paused in a debugger), "
-                "overloaded, or behind a broken network link? Check that `redis-cli -h HOST -p PORT ping` "
-                "answers at once, then subscribe again."
-            ) from err
-        except (redis.ConnectionError, OSError) as err:
-            raise redis.ConnectionError(
-                f"subscribe({self.name!r}): could not connect to Redis at {self._address} ({err}). "
-                "Is the server running, and is that host and port right? Check with "
-                "`redis-cli -h HOST -p PORT ping`, then subscribe again."
-            ) from err
-
-    def _close_connection(self: Subscription) -> None:
-        with self._lock:
-            link, self._link = self._link, None
-        if link is not None:
-            link.close()
-
-    def _read_loop(self: Subscription) -> None:
-        try:
-            while not self._stop.is_set():
+            if self._closed:
+                return False
+            self._inbox.append((what, sub, arg))
+            if self.thread is None:
+                self.threads_started += 1
+                self.thread = threading.Thread(target=self._run, name=f"pubsub_kit:{self.name}:reader", daemon=True)
+                self.thread.start()
+            elif not self._woken:
+                self._woken = True
                 try:
-                    self._read_once()
-                except Exception as err:
-                    # Everything Redis sent before the connection ended has been read by now.
-                    if self._stop.is_set():
-                        break
-                    if self._online.is_set():
-                        self._lost(err)
-                    else:
-                        self._close_connection()
-                    self._reconnect()
-        except BaseException as err:
-            # Not expected (the loop catches every Exception); still, never die silently.
-            with self._lock:
-                self._ledger.reader_error(f"reader stopped: {describe(err)}")
-                self._release_barriers_locked()
-                self._changed.notify_all()
-        finally:
-            self._close_connection()
+                    self._wake_w.send(b"\0")
+                except OSError:
+                    pass  # a wake-up byte is already waiting: the loop will look at the inbox
+        return True
 
-    def _read_once(self: Subscription) -> None:
-        link = self._link
-        if link is None:
-            raise redis.ConnectionError("no connection")
-        if not link.can_read(self._tick):
-            self._check_idle(link)
-            return
-        response = link.read()
-        self._last_heard = time.monotonic()
-        self._idle_token = None
-        if isinstance(response, list) and response and response[0] == b"sunsubscribe":
-            # Redis drops shard subscriptions when their slot moves or the node
-            # stops being its master: find the new owner and subscribe there.
-            raise redis.ConnectionError("Redis ended a shard subscription (slot moved or failover)")
-        try:
-            self._handle(response)
-        except Exception as err:
-            with self._lock:
-                self._ledger.reader_error(f"could not handle a reply ({describe(err)}); reconnecting")
-            raise
-
-    def _check_idle(self: Subscription, link: Link) -> None:
-        """PING a quiet connection; no answer within another interval means it is half-open."""
-        quiet = time.monotonic() - self._last_heard
-        if self._idle_token is not None and quiet >= 2 * self._idle_ping_s:
-            with self._lock:
-                self._ledger.ping_timeouts += 1
-            raise redis.ConnectionError(
-                f"no reply to a PING for {quiet:.1f} s: the connection is half-open (network or server gone)")
-        if self._idle_token is None and quiet >= self._idle_ping_s:
-            self._idle_token = f"{_IDLE}{next(tokens)}"
-            if not link.send_ping(self._idle_token):
-                raise redis.ConnectionError("could not write an idle PING: the connection is gone")
-
-    def _lost(self: Subscription, err: BaseException) -> None:
+    def join_retired(self, deadline: float) -> None:
         with self._lock:
-            self._ledger.lost(describe(err))
-            self._state = "reconnecting"
-            self._release_barriers_locked()
-            self._changed.notify_all()
-        self._close_connection()
+            retired, self._retired = self._retired, []
+        for thread in retired:
+            if thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
 
-    def _reconnect(self: Subscription) -> None:
-        """Reconnect with capped backoff for as long as the subscription is open.
+    def close(self, deadline: float) -> None:
+        """Close every link still read, end the thread and join it."""
+        with self._lock:
+            self._closed = True
+            self._inbox.append(("close", None, None))
+            thread = self.thread
+            if thread is not None and not self._woken:
+                self._woken = True
+                try:
+                    self._wake_w.send(b"\0")
+                except OSError:
+                    pass
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self.join_retired(deadline)
+        if thread is None or not thread.is_alive():
+            self._release()
 
-        While it is marked offline it waits instead, and reconnects once it is
-        marked online again.
-        """
-        delay = BACKOFF_FIRST_S
-        while not self._stop.is_set():
-            if not self._online.is_set():
-                with self._lock:
-                    self._state = "offline"
-                    self._release_barriers_locked()
-                    self._changed.notify_all()
-                self._online.wait()
-                continue
-            try:
-                self._open()
-            except Exception as err:
-                with self._lock:
-                    self._ledger.failed_attempt(describe(err))
-                self._stop.wait(delay * random.uniform(1.0, 1.2))
-                delay = min(delay * 2, BACKOFF_CAP_S)
-                continue
+    def _release(self) -> None:
+        """Close what is left once no thread runs (or from the loop's last step, when closed from a callback)."""
+        with self._lock:
+            if self._wake_r.fileno() < 0:
+                return
+            for entry in list(self._entries.values()):
+                entry.link.close()
+            self._entries.clear()
+            self._selector.close()
+            self._wake_r.close()
+            self._wake_w.close()
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while self._take_requests():
+                timeout = max(0.0, self._next_check - time.monotonic()) if self._next_check != float("inf") else None
+                events = self._selector.select(timeout)
+                now = time.monotonic()
+                for key, _ in events:
+                    if key.data is not None:
+                        self._read(key.data, now)
+                if now >= self._next_check:
+                    self._check_idle(now)
+        except BaseException as err:  # a bug in this loop: never die silently
+            self._died(err)
+        if self._closed:
+            self._release()
+
+    def _take_requests(self) -> bool:
+        """Apply what other threads asked for; False when the thread should end."""
+        while True:
+            if self._woken:  # drain the wake-up bytes first, outside the lock; a late one only wakes us again
+                try:
+                    while self._wake_r.recv(4096):
+                        pass
+                except OSError:
+                    pass
             with self._lock:
-                if not self._stop.is_set():
-                    self._ledger.reconnects += 1
-                    self._state = "live"
-                self._changed.notify_all()
+                self._woken = False
+                if not self._inbox:
+                    if self._entries:
+                        return True
+                    self._retired.append(threading.current_thread())  # nothing to read: end until needed
+                    self.thread = None
+                    return False
+                requests, self._inbox = self._inbox, deque()
+            for what, sub, arg in requests:
+                if what == "close":
+                    for entry in list(self._entries.values()):
+                        self._drop(entry)
+                    self._refuse(requests)
+                    return False
+                getattr(self, f"_do_{what}")(sub, arg)
+
+    @staticmethod
+    def _refuse(requests: deque) -> None:
+        """Requests left when the reader closed: nobody waits for them, no link stays open."""
+        for what, _sub, arg in requests:
+            if what == "remove":
+                arg.set()
+            elif what == "add":
+                arg.close()
+
+    def _do_add(self, sub: Subscription, link: Link) -> None:
+        if sub in self._entries or sub.closing:
+            link.close()
             return
+        now = time.monotonic()
+        try:
+            entry = _Entry(sub, link, link.take_over(), now)
+            self._selector.register(entry.sock, selectors.EVENT_READ, entry)
+        except Exception as err:
+            link.close()
+            sub.lost(err)
+            return
+        self._entries[sub] = entry
+        self._next_check = min(self._next_check, now + entry.ping_s)
+        self._read(entry, now, received=False)  # replies the handshake already buffered
+
+    def _do_remove(self, sub: Subscription, done: threading.Event) -> None:
+        entry = self._entries.get(sub)
+        if entry is not None:
+            self._drop(entry)
+        done.set()
+
+    def _do_ping(self, sub: Subscription, token: str) -> None:
+        entry = self._entries.get(sub)
+        if entry is None:
+            sub.barrier_failed(token)
+            return
+        try:
+            entry.link.send(Link.ping_command(token))
+        except Exception as err:
+            self._lose(entry, err)
+
+    def _drop(self, entry: _Entry) -> None:
+        if self._entries.pop(entry.sub, None) is not None:
+            try:
+                self._selector.unregister(entry.sock)
+            except (KeyError, ValueError, OSError):
+                pass
+        entry.link.close()
+
+    def _lose(self, entry: _Entry, err: BaseException) -> None:
+        self._drop(entry)
+        entry.sub.lost(err)
+
+    def _read(self, entry: _Entry, now: float, received: bool = True) -> None:
+        if entry.sub not in self._entries:
+            return  # removed by a callback earlier in this round
+        try:
+            replies = entry.link.replies(received)
+            if not replies:
+                return
+            entry.heard = now
+            entry.idle_token = None
+            sub = entry.sub
+            for reply in replies:
+                try:
+                    route(sub, reply)
+                except SubscriptionEnded:
+                    raise
+                except Exception as err:  # a reply nothing can make sense of: count it, start afresh
+                    sub.reply_failed(f"could not handle a reply ({describe(err)}); reconnecting")
+                    raise
+        except Exception as err:
+            self._lose(entry, err)
+
+    def _check_idle(self, now: float) -> None:
+        """PING quiet links; a PING unanswered for another interval means a half-open connection."""
+        next_check = float("inf")
+        for entry in list(self._entries.values()):
+            quiet = now - entry.heard
+            if entry.idle_token is not None and quiet >= 2 * entry.ping_s:
+                entry.sub.ping_timed_out()
+                self._lose(entry, ConnectionError(
+                    f"no reply to a PING for {quiet:.1f} s: the connection is half-open (network or server gone)"))
+                continue
+            if entry.idle_token is None and quiet >= entry.ping_s * PING_BATCH:
+                entry.idle_token = f"{_IDLE}{next(tokens)}"
+                try:
+                    entry.link.send(Link.ping_command(entry.idle_token))
+                except Exception as err:
+                    self._lose(entry, err)
+                    continue
+            due = 2 * entry.ping_s if entry.idle_token is not None else entry.ping_s
+            next_check = min(next_check, entry.heard + due)
+        self._next_check = next_check
+
+    def _died(self, err: BaseException) -> None:
+        error = f"reader stopped: {describe(err)}"
+        entries = list(self._entries.values())
+        for entry in entries:
+            self._drop(entry)
+        with self._lock:  # the next subscription starts a fresh thread
+            self._retired.append(threading.current_thread())
+            self.thread = None
+            requests, self._inbox = self._inbox, deque()
+        for entry in entries:
+            entry.sub.reader_died(error)
+        self._refuse(requests)
+        for what, sub, _arg in requests:
+            if what == "add":
+                sub.reader_died(error)

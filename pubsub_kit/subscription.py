@@ -1,34 +1,39 @@
-"""One subscriber: its own Redis connection, a reader thread and, with a callback, a lane.
+"""One subscriber: a thin public face over its own Redis connection, read by the hub's reader.
 
-The reader only takes messages off the socket, so a slow ``on_message`` never
-stalls Redis' output buffer; messages wait in a bounded lane instead (lane.py).
-Lost connections are retried with capped backoff for as long as the
-subscription is open, an idle connection is checked with a PING, and every
-loss is counted. Nothing a publisher sends can stop the reader: whatever goes
-wrong while handling a reply is counted and the subscription reconnects.
+Each subscription holds one connection (wire.py), read with every other
+subscription of its hub on one thread (reader.py); it keeps the books
+(ledger.py) and calls ``on_message`` through its lane (lane.py): inline while
+the callback is fast, on a worker of its own once it is slow, so Redis' socket
+is never left unread. Lost connections are retried with capped backoff on a
+thread of their own (reconnect.py) for as long as the subscription is open.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from redis.connection import Connection
 
-from .lane import MAX_QUEUE_BYTES, Lane, OnMessage
+from .lane import MAX_QUEUE_BYTES, NO_LANE, Changed, Fences, Lane, OnMessage, describe
 from .ledger import Ledger
 from .messages import ReceivedMessage
-from .reader import IDLE_PING_S, READ_TICK_S, ReaderLoop, tokens
+from .reader import IDLE_PING_S
+from .reconnect import ConnectionStates, Connector
 from .tracking import Missed
-from .wire import Link
+from .wire import route
+
+if TYPE_CHECKING:
+    from .reader import Reader
+    from .wire import Link
 
 __all__ = ["Subscription", "OnMessage", "JOIN_TIMEOUT_S", "IDLE_PING_S"]
 
 JOIN_TIMEOUT_S = 2.0
 
 
-class Subscription(ReaderLoop):
+class Subscription(ConnectionStates):
     """A named set of channels and/or patterns read on one dedicated connection."""
 
     def __init__(
@@ -37,6 +42,7 @@ class Subscription(ReaderLoop):
         *,
         on_message: OnMessage | None,
         connect: Callable[[], Connection],
+        reader: Reader,
         channels: tuple[str, ...] | list[str] = (),
         patterns: tuple[str, ...] | list[str] = (),
         shard_channels: tuple[str, ...] | list[str] = (),
@@ -51,34 +57,31 @@ class Subscription(ReaderLoop):
         self.patterns = tuple(patterns)
         self.shard_channels = tuple(shard_channels)
         self.on_message = on_message
-        self._connect = connect
-        self._idle_ping_s = idle_ping_s
-        self._tick = min(READ_TICK_S, idle_ping_s / 4)
+        self.idle_ping_s = idle_ping_s
+        self._reader = reader
 
         self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
+        self._changed = Changed(self._lock)
         self._stop = threading.Event()
         self._online = threading.Event()
         self._online.set()
         self._state = "subscribing"
+        self._failed = False
         self._link: Link | None = None
-        self._opening: Link | None = None
-        self._barriers: dict[str, threading.Event] = {}
-        self._idle_token: str | None = None
-        self._last_heard = time.monotonic()
+        self._removed: threading.Event | None = None
+        self._fences = Fences()
         self._ledger = Ledger(buffer_size, max_buffer_bytes)
         self._lane = None if on_message is None else Lane(
             name, on_message, self._lock, self._changed, max_queue, max_queue_bytes, self.begin_close)
         self._settled_direct = 0
         self._received_base = 0
+        self._connector = Connector(name, connect, {"SUBSCRIBE": self.channels, "PSUBSCRIBE": self.patterns,
+                                                    "SSUBSCRIBE": self.shard_channels}, lambda reply: route(self, reply))
+        self._attach(self._connector.first_open())
 
-        self._address = "?"
-        self._first_open()
-        self._state = "live"
-        self._reader = threading.Thread(target=self._read_loop, name=f"pubsub_kit:{name}:reader", daemon=True)
-        self._threads = [self._reader] + ([self._lane.thread] if self._lane else [])
-        for thread in self._threads:
-            thread.start()
+    @property
+    def closing(self) -> bool:
+        return self._stop.is_set()
 
     # -- the guide's API -------------------------------------------------------
 
@@ -104,10 +107,7 @@ class Subscription(ReaderLoop):
     def state(self) -> str:
         """``subscribing``, ``live``, ``reconnecting``, ``offline`` (taken down on purpose), ``closed``,
         or ``failed`` when the reader stopped without being closed (it never claims ``live`` then)."""
-        state = self._state
-        if state != "closed" and state != "subscribing" and not self._reader.is_alive():
-            return "failed"
-        return state
+        return "failed" if self._failed and self._state != "closed" else self._state
 
     def messages(self, limit: int | None = None) -> list[ReceivedMessage]:
         """The most recent messages, newest first."""
@@ -126,8 +126,8 @@ class Subscription(ReaderLoop):
             self._changed.notify_all()
 
     def is_alive(self) -> bool:
-        """True while the reader runs; False once closed or failed (never a silent death)."""
-        return not self._stop.is_set() and self._reader.is_alive()
+        """True while open and read; False once closed or failed (never a silent death)."""
+        return not self._stop.is_set() and not self._failed
 
     def close(self, timeout: float = JOIN_TIMEOUT_S) -> None:
         """Stop reading, drop the connection and join this subscription's threads."""
@@ -153,7 +153,6 @@ class Subscription(ReaderLoop):
         return self._settled_direct + (self._lane.settled if self._lane else 0)
 
     def _counters_locked(self) -> dict[str, Any]:
-        lane = self._lane
         received = self._ledger.arrived - self._received_base
         return {
             "name": self.name,
@@ -167,12 +166,7 @@ class Subscription(ReaderLoop):
             "alive": self.is_alive(),
             "received": received,
             "received_total": received,
-            "handled": lane.handled if lane else 0,
-            "queued": lane.queued if lane else 0,
-            "queued_bytes": lane.queued_bytes if lane else 0,
-            "dropped": lane.dropped if lane else 0,
-            "callback_errors": lane.callback_errors if lane else 0,
-            "last_callback_error": lane.last_callback_error if lane else None,
+            **(self._lane.counters_locked() if self._lane else NO_LANE),
             **self._ledger.counters(),
         }
 
@@ -218,29 +212,24 @@ class Subscription(ReaderLoop):
         with self._changed:
             return self._changed.wait_for(lambda: self.state == state, timeout)
 
-    # -- messages --------------------------------------------------------------
+    # -- called by the hub's reader thread ---------------------------------------------
 
-    def _handle(self, response: Any) -> None:
-        """Route one RESP2 reply: a message, a pmessage, an smessage, or the pong of a PING."""
-        kind = response[0]
-        if kind == b"message" or kind == b"smessage":
-            self._receive(kind.decode(), response[1], None, response[2])
-        elif kind == b"pmessage":
-            self._receive("pmessage", response[2], response[1], response[3])
-        elif kind == b"pong":
-            self._pong(response[1])
-
-    def _receive(self, kind: str, raw_channel: bytes, raw_pattern: bytes | None, raw: bytes) -> None:
+    def receive(self, kind: str, raw_channel: bytes, raw_pattern: bytes | None, raw: bytes) -> None:
+        """One message off the wire: counted in the ledger, then through the lane to ``on_message``."""
         received = self._ledger.build(kind, raw_channel, raw_pattern, raw)
+        lane = self._lane
         with self._lock:
             self._ledger.account_locked(received)
-            if self._lane is None:
+            if lane is None:
                 self._settled_direct += 1
+                inline = False
             else:
-                self._lane.offer_locked(received)
+                inline = lane.offer_locked(received)
             self._changed.notify_all()
+        if inline:
+            lane.call_inline(received)
 
-    # -- delivery barriers -------------------------------------------------------
+    # -- delivery fences -----------------------------------------------------------
 
     def request_barrier(self) -> threading.Event | None:
         """Send PING with a token on this connection; its reply follows every earlier message.
@@ -249,59 +238,59 @@ class Subscription(ReaderLoop):
         handled, or None when the subscription is not live (its in-flight messages
         are lost, and will show up as gaps).
         """
-        token = f"pubsub_kit-barrier-{next(tokens)}"
-        event = threading.Event()
         with self._lock:
-            link = self._link
-            if self._state != "live" or link is None:
+            if self._state != "live" or self._link is None or self._failed:
                 return None
-            self._barriers[token] = event
-        if not link.send_ping(token):
-            with self._lock:
-                self._barriers.pop(token, None)
+            token, event = self._fences.add_locked()
+        if not self._reader.ping(self, token):
+            self.barrier_failed(token)
             return None
         return event
 
-    def _pong(self, raw_token: bytes) -> None:
-        token = raw_token.decode("utf-8", "replace") if isinstance(raw_token, bytes) else str(raw_token)
+    def barrier_failed(self, token: str) -> None:
         with self._lock:
-            event = self._barriers.pop(token, None)
+            event = self._fences.pop_locked(token)
+        if event is not None:
+            event.set()
+
+    def pong(self, token: str) -> None:
+        """Redis answered a fence's PING: everything before it has arrived."""
+        with self._lock:
+            event = self._fences.pop_locked(token)
             if event is not None and self._lane is not None:
                 self._lane.barrier_locked(event)
                 return
         if event is not None:
             event.set()
 
-    def _release_barriers_locked(self) -> None:
-        for event in self._barriers.values():
-            event.set()
-        self._barriers.clear()
-
     # -- shutdown ----------------------------------------------------------------
 
     def begin_close(self) -> None:
-        """Ask the threads to stop and wake the reader at once, even mid-reconnect; does not wait."""
+        """Stop reading and reconnecting at once, even mid-handshake; does not wait."""
         with self._lock:
             if self._stop.is_set():
                 return
             self._stop.set()
             self._online.set()
             self._state = "closed"
-            links = [link for link in (self._link, self._opening) if link is not None]
-            self._release_barriers_locked()
+            self._fences.release_all_locked()
             if self._lane:
                 self._lane.stop_locked()
+            self._removed = self._reader.remove(self)
             self._changed.notify_all()
-        for link in links:
-            link.interrupt()
+        self._connector.stop()
 
     def join(self, timeout: float = JOIN_TIMEOUT_S) -> bool:
-        """Wait for this subscription's threads; False if an on_message call is still stuck."""
+        """Wait until the reader let go of the connection and this subscription's threads ended;
+        False if an on_message call is still stuck."""
         deadline = time.monotonic() + timeout
-        for thread in self._threads:
-            if thread is not threading.current_thread():
-                thread.join(max(0.0, deadline - time.monotonic()))
-        stuck = [t.name for t in self._threads if t.is_alive() and t is not threading.current_thread()]
+        removed = self._removed
+        if removed is not None and not self._reader.is_reader_thread():
+            removed.wait(max(0.0, deadline - time.monotonic()))
+            self._reader.join_retired(deadline)
+        stuck = self._connector.join(deadline) + (self._lane.join(deadline) if self._lane else [])
+        if removed is not None and not removed.is_set() and not self._reader.is_reader_thread():
+            stuck.append(f"pubsub_kit:{self.name}: the hub's reader (an inline on_message?)")
         if stuck:
             with self._lock:
                 self._ledger.last_error = f"still running after close (a slow on_message?): {', '.join(stuck)}"

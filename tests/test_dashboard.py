@@ -38,7 +38,8 @@ def _counters(dash: Dashboard, name: str) -> dict[str, int]:
 def test_an_idle_dashboard_creates_no_widgets_and_sends_no_updates(dash: Dashboard, hub: RedisPubSubHub) -> None:
     dash.playground.publish("orders:new", '{"id": 1}', copies=3)
     hub.wait_until_delivered()
-    dash.refresh()
+    # The chart redraws at most every CHART_EVERY_S: let it catch up with the burst first.
+    assert wait_until(lambda: (dash.refresh(), 'data-value="3"' in dash.chart.value)[1], timeout=5)
     changes: list[str] = []
     for widget in list(_instances.values()):
         widget.observe(lambda change: changes.append(f"{type(change['owner']).__name__}.{change['name']}"),
