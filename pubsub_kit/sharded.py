@@ -17,7 +17,7 @@ from redis.connection import Connection
 from . import names
 from .hub import RedisPubSubHub
 from .subscription import OnMessage, Subscription
-from .topology import Cluster, cluster_client  # noqa: F401  (cluster_client: the old import path)
+from .topology import Cluster
 
 
 class ClusterPubSubHub(RedisPubSubHub):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from redis.connection import Connection
 
-from .lane import MAX_QUEUE_BYTES, NO_LANE, Changed, Fences, Lane, OnMessage, describe
+from .lane import MAX_QUEUE_BYTES, NO_LANE, Changed, Fences, Lane, OnMessage
 from .ledger import Ledger
 from .messages import ReceivedMessage
 from .reader import IDLE_PING_S

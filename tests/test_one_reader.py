@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from pubsub_kit import LocalRedis, ReceivedMessage, RedisPubSubHub
+from pubsub_kit import LocalRedis, RedisPubSubHub
 
 from .conftest import wait_until
 from .relay import Relay
