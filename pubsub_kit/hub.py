@@ -123,7 +123,11 @@ class RedisPubSubHub(ServerControls):
     # -- publishing --------------------------------------------------------------
 
     def publish(self, channel: str, message: Any) -> int:
-        """JSON-encode ``message`` and PUBLISH it; returns how many clients Redis delivered to.
+        """JSON-encode ``message`` and PUBLISH it; returns Redis' count of deliveries.
+
+        One per matching subscription on the node published to: a client subscribed both
+        exactly and by pattern counts twice, and on a cluster other nodes' subscribers are
+        not counted.
 
         Raises ``redis.ConnectionError`` when Redis did not answer; its text says
         whether the message was certainly not sent or may still have been delivered.

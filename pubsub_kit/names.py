@@ -1,7 +1,9 @@
 """Checks for subscription names, channels and glob patterns, and Redis' glob matcher.
 
 Bad input is refused before it reaches Redis, with a message that says what to fix,
-because Redis itself accepts almost anything and then silently matches nothing.
+because Redis itself accepts almost anything and then matches something else than meant
+(an unclosed ``[`` makes the rest of the pattern a character class: ``orders:[new``
+matches ``orders:n``, ``orders:e`` and ``orders:w``).
 """
 
 from __future__ import annotations
@@ -89,8 +91,10 @@ def as_list(targets: str | Iterable[str] | None, check: Callable[[object], str])
 def glob_match(pattern: str, channel: str) -> bool:
     """True when Redis would deliver ``channel`` to ``PSUBSCRIBE pattern``.
 
-    A port of Redis' ``stringmatchlen``: ``*``, ``?``, ``[abc]``, ``[^abc]``,
-    ``[a-z]`` and backslash escapes. Note ``[!abc]`` is *not* negation in Redis.
+    Re-implements Redis' ``stringmatchlen`` for well-formed patterns: ``*``, ``?``,
+    ``[abc]``, ``[^abc]``, ``[a-z]`` and backslash escapes. Note ``[!abc]`` is *not*
+    negation in Redis. Odd classes such as ``[a-]`` may differ: Redis reads a range up
+    to the ``]``.
     """
     return _match(pattern, 0, channel, 0)
 
