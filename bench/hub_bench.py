@@ -383,7 +383,7 @@ def main() -> None:
 
     with pubsub_kit.LocalRedis() as server:
         url = server.url
-        print(f"redis {server.version} at {url}; redis-py {redis.__version__}; Python {sys.version.split()[0]}")
+        print(f"{server.describe()} at {server.display_url}; redis-py {redis.__version__}; Python {sys.version.split()[0]}")
 
         print("\nOne channel, N publishing threads: unordered send (before) vs per-channel send order (after)")
         for threads in () if args.skip_ordering else (1, 3):
