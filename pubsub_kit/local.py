@@ -49,8 +49,8 @@ def server_config(binary: ServerBinary, folder: str, password: str) -> str:
         'save ""',
         "appendonly no",
         "daemonize no",
-        f"dir {folder}",
-        f"logfile {Path(folder) / 'redis.log'}",
+        f'dir "{folder}"',  # quoted: a temp folder may have spaces in its path
+        f'logfile "{Path(folder) / "redis.log"}"',
         f"requirepass {password}",
         f"masterauth {password}",
     ]

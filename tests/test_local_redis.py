@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -133,3 +134,12 @@ def test_version_and_product_are_reported(server: LocalRedis) -> None:
 def _redis_children() -> set[int]:
     out = subprocess.run(["ps", "-o", "pid=,comm=", "--ppid", str(os.getpid())], capture_output=True, text=True)
     return {int(line.split()[0]) for line in out.stdout.splitlines() if line.split()[1] in ("redis-server", "valkey-server")}
+
+
+def test_a_temp_folder_with_spaces_in_its_path_works(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    spaced = tmp_path / "Application Support"
+    spaced.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spaced))
+    with LocalRedis() as server:
+        assert server.folder.startswith(str(spaced))
+        assert server.client().config_get("dir")["dir"] == os.path.realpath(server.folder)
