@@ -215,7 +215,9 @@ class Lane:
                     item.event.set()
                 elif self._stopping:
                     batch.appendleft(item)
-                    with self._lock:
+                    with self._lock:  # what arrived while this batch ran is abandoned with it
+                        batch.extend(self._queue)
+                        self._queue = deque()
                         self._abandon_locked(batch)
                     return
                 else:

@@ -151,7 +151,9 @@ class Reader:
                 events = self._selector.select(timeout)
                 now = time.monotonic()
                 for key, _ in events:
-                    if key.data is not None:
+                    if key.data is None:  # the wake-up socket: drain it, or select() reports it forever
+                        self._drain_wake()
+                    else:
                         self._read(key.data, now)
                 if now >= self._next_check:
                     self._check_idle(now)
@@ -160,22 +162,30 @@ class Reader:
         if self._closed:
             self._release()
 
+    def _drain_wake(self) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except OSError:
+            pass
+
+    def _retire_locked(self) -> None:
+        """This thread ends; keep it for a later join, and forget the ones already ended."""
+        self._retired = [thread for thread in self._retired if thread.is_alive()]
+        self._retired.append(threading.current_thread())
+        self.thread = None
+
     def _take_requests(self) -> bool:
         """Apply what other threads asked for; False when the thread should end."""
         while True:
             if self._woken:  # drain the wake-up bytes first, outside the lock; a late one only wakes us again
-                try:
-                    while self._wake_r.recv(4096):
-                        pass
-                except OSError:
-                    pass
+                self._drain_wake()
             with self._lock:
                 self._woken = False
                 if not self._inbox:
                     if self._entries:
                         return True
-                    self._retired.append(threading.current_thread())  # nothing to read: end until needed
-                    self.thread = None
+                    self._retire_locked()  # nothing to read: end until needed
                     return False
                 requests, self._inbox = self._inbox, deque()
             for what, sub, arg in requests:
@@ -287,8 +297,7 @@ class Reader:
         for entry in entries:
             self._drop(entry)
         with self._lock:  # the next subscription starts a fresh thread
-            self._retired.append(threading.current_thread())
-            self.thread = None
+            self._retire_locked()
             requests, self._inbox = self._inbox, deque()
         for entry in entries:
             entry.sub.reader_died(error)

@@ -167,6 +167,8 @@ class ConnectionStates:
 
     def _went_offline(self: Subscription) -> None:
         with self._lock:
+            if self._stop.is_set():
+                return  # closing: "closed" stays the state
             self._state = "offline"
             self._fences.release_all_locked()
             self._changed.notify_all()

@@ -189,8 +189,13 @@ class Subscription(ConnectionStates):
         self.reset_received()
 
     def mark_offline(self) -> None:
-        """Stay disconnected after the next connection loss (see ``hub.take_offline``)."""
-        self._online.clear()
+        """Stay disconnected after the next connection loss (see ``hub.take_offline``).
+
+        Not once closing: a cleared ``online`` would strand the reconnect thread in its wait.
+        """
+        with self._lock:
+            if not self._stop.is_set():
+                self._online.clear()
 
     def mark_online(self) -> None:
         """Reconnect and resubscribe; what was published meanwhile is gone (gaps)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import socket
+import ssl
 import time
 from typing import Any, Callable
 
@@ -21,6 +22,10 @@ from redis._parsers import _HiredisParser
 from redis._parsers import hiredis as _hiredis_parser
 from redis.connection import AbstractConnection, Connection
 from redis.retry import Retry
+
+# A non-blocking socket with nothing to give now; on TLS (rediss://) a partial record says
+# "want read/write" instead, which is no more a lost connection than BlockingIOError is.
+_NOTHING_YET = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 # Bounds the handshake redis-py does inside connect() (CLIENT SETNAME, AUTH), so
 # subscribe() on a frozen server fails within seconds. Once the reader owns the
@@ -171,7 +176,7 @@ class Link:
             while True:
                 try:
                     data = sock.recv(RECV_BYTES)
-                except (BlockingIOError, InterruptedError):
+                except _NOTHING_YET:
                     break
                 except OSError as err:
                     raise redis.ConnectionError(f"error reading from {self.address}: {err}") from err
@@ -197,7 +202,7 @@ class Link:
         """Write a few bytes without blocking; a full send buffer means Redis stopped reading."""
         try:
             sent = self._sock.send(data)
-        except (BlockingIOError, InterruptedError):
+        except _NOTHING_YET:
             sent = 0
         except OSError as err:
             raise redis.ConnectionError(f"could not write to {self.address}: {err}") from err

@@ -103,3 +103,28 @@ def test_a_reconnect_into_silence_does_not_hold_up_other_subscriptions(server: L
             assert hub.publish("c", "back") == 1 and stuck.wait_for(1)
     finally:
         through.close()
+
+
+def test_the_reader_is_idle_after_requests_raced_with_traffic(hub: RedisPubSubHub) -> None:
+    """After fences raced with heavy traffic, an idle hub costs no CPU (a wake-up left unread would spin)."""
+    sub = hub.subscribe("busy", "busy-channel", on_message=lambda m: None)
+    fencing = threading.Event()
+
+    def fence_in_a_loop() -> None:
+        while not fencing.is_set():
+            hub.wait_until_delivered(timeout=2)
+
+    fencer = threading.Thread(target=fence_in_a_loop)
+    fencer.start()
+    try:
+        for _ in range(20):
+            hub.publish_many("busy-channel", list(range(200)))
+    finally:
+        fencing.set()
+        fencer.join()
+    assert sub.wait_for(4000, timeout=10)
+    hub.wait_until_delivered()
+    cpu_before, wall_before = time.process_time(), time.monotonic()
+    threading.Event().wait(1.0)  # an idle second is what is measured here, not a wait for something
+    cpu_share = (time.process_time() - cpu_before) / (time.monotonic() - wall_before)
+    assert cpu_share < 0.2, f"an idle hub used {cpu_share:.0%} of a core: the reader is spinning"
