@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 
 class ServerControls:
-    """Needs ``self.redis``, ``self.topology``, ``self._check_open()`` and ``self.get_subscription()`` from the hub."""
+    """Needs ``self.redis``, ``self.topology``, ``self._check_open()``, ``self._refuse_on_reader()`` and
+    ``self.get_subscription()`` from the hub."""
 
     def require_subscription(self, name: str) -> Subscription:
         """Like ``get_subscription``, but a missing name is a KeyError listing the existing ones."""
@@ -40,6 +41,7 @@ class ServerControls:
         PUBLISH from now on misses it: the messages are lost, not queued.
         """
         self._check_open()
+        self._refuse_on_reader("take_offline()")
         sub = self.require_subscription(name)
         sub.mark_offline()
         self._kill(sub)
@@ -48,6 +50,7 @@ class ServerControls:
     def bring_online(self, name: str, timeout: float = 5.0) -> bool:
         """Reconnect and resubscribe a subscriber taken offline; returns once it is live."""
         self._check_open()
+        self._refuse_on_reader("bring_online()")
         sub = self.require_subscription(name)
         sub.mark_online()
         return sub.wait_for_state("live", timeout)

@@ -236,14 +236,18 @@ class RedisPubSubHub(ServerControls):
         Uses a PING on each subscriber connection as a fence: Redis answers it
         after every message already queued for that client.
         """
-        if self._reader.is_reader_thread():
-            raise RuntimeError(
-                "wait_until_delivered() was called from inside an on_message callback, which runs on the hub's "
-                "reader: the fence it waits for can only be read once the callback returns. Call it from your "
-                "own code (a notebook cell, another thread) instead.")
+        self._refuse_on_reader("wait_until_delivered()")
         deadline = time.monotonic() + timeout
         events = [e for e in (sub.request_barrier() for sub in self.subscriptions()) if e is not None]
         return all(event.wait(max(0.0, deadline - time.monotonic())) for event in events)
+
+    def _refuse_on_reader(self, call: str) -> None:
+        """A call that waits for the reader cannot be made from a callback the reader is running."""
+        if self._reader.is_reader_thread():
+            raise RuntimeError(
+                f"{call} was called from inside an on_message callback, which runs on the hub's reader: what it "
+                "waits for can only happen once the callback returns. Call it from your own code (a notebook "
+                "cell, another thread) instead.")
 
     def stats(self) -> dict[str, Any]:
         """One snapshot of everything: every view (tables, widgets, web page) renders this.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from pubsub_kit import LocalRedis, RedisPubSubHub
+from pubsub_kit import LocalRedis, ReceivedMessage, RedisPubSubHub
 
 from .conftest import wait_until
 from .relay import Relay
@@ -128,3 +128,26 @@ def test_the_reader_is_idle_after_requests_raced_with_traffic(hub: RedisPubSubHu
     threading.Event().wait(1.0)  # an idle second is what is measured here, not a wait for something
     cpu_share = (time.process_time() - cpu_before) / (time.monotonic() - wall_before)
     assert cpu_share < 0.2, f"an idle hub used {cpu_share:.0%} of a core: the reader is spinning"
+
+
+def test_a_call_that_waits_for_the_reader_is_refused_from_an_inline_callback(hub: RedisPubSubHub) -> None:
+    refused: list[str] = []
+
+    def on_message(message: ReceivedMessage) -> None:
+        if message.payload == "go offline":
+            try:
+                hub.take_offline("self")
+            except RuntimeError as err:
+                refused.append(str(err))
+
+    sub = hub.subscribe("self", "c", on_message=on_message)
+    for n in range(20):
+        hub.publish("c", n)
+    assert sub.wait_for(20)
+    assert wait_until(lambda: len(hub_threads(hub)) == 1), "the fast callback runs inline on the reader"
+    started = time.monotonic()
+    hub.publish("c", "go offline")
+    assert wait_until(lambda: refused, timeout=2), "take_offline() from the reader must fail at once, not wait 5 s"
+    assert time.monotonic() - started < 1.0
+    assert "take_offline() was called from inside an on_message callback" in refused[0]
+    assert sub.state == "live"
