@@ -22,6 +22,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 SERVER_ENV = "PUBSUB_KIT_REDIS_SERVER"
 SHARDED_MIN = (7, 0)
@@ -67,6 +68,16 @@ def _read_version(path: str, mtime: float) -> tuple[str, tuple[int, int]]:
     match = re.search(r"v=(\d+)\.(\d+)", out)
     product = "Valkey" if out.lower().startswith("valkey") else "Redis"
     return product, ((int(match.group(1)), int(match.group(2))) if match else (0, 0))
+
+
+def server_label(info: Mapping[str, object]) -> str:
+    """What a running server is, from its ``INFO server``: e.g. "Valkey 9.1.2" or "Redis 7.0.15".
+
+    Valkey reports ``redis_version:7.2.4`` for compatibility; its own version is ``valkey_version``.
+    """
+    if info.get("server_name") == "valkey":
+        return f"Valkey {info.get('valkey_version', info.get('redis_version'))}"
+    return f"Redis {info.get('redis_version')}"
 
 
 def inspect_binary(path: str, source: str) -> ServerBinary:

@@ -12,7 +12,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from .discovery import SERVER_ENV, RedisServerNotFound, find_redis_server
+from .discovery import SERVER_ENV, RedisServerNotFound, find_redis_server, server_label
 from .local import LocalRedis
 from .redact import redact_text, redact_url
 
@@ -56,9 +56,7 @@ def _check_redis_url(url: str) -> list[Check]:
                       "start that server, fix REDIS_URL, or unset it to get a private server")]
     finally:
         client.close()
-    product = "Valkey" if info.get("server_name") == "valkey" else "Redis"
-    version = str(info.get("valkey_version", info.get("redis_version")))
-    return [Check("Redis server", True, f"{product} {version} at {shown}, chosen because REDIS_URL is set")]
+    return [Check("Redis server", True, f"{server_label(info)} at {shown}, chosen because REDIS_URL is set")]
 
 
 def _check_private_server() -> list[Check]:

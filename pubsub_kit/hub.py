@@ -104,7 +104,7 @@ class RedisPubSubHub(ServerControls):
         self.max_buffer_bytes = max_buffer_bytes
         self.idle_ping_s = idle_ping_s
         self.hub_id = uuid.uuid4().hex[:8]
-        self._publisher = Publisher(self.redis, self.hub_id, redact_url(self.url))
+        self._publisher = Publisher(self.redis, self.hub_id, self.display_url)
         self._lock = threading.Lock()
         self._subs: dict[str, Subscription] = {}
         self._reserved: set[str] = set()

@@ -23,7 +23,7 @@ from typing import Sequence
 
 import redis
 
-from .discovery import RedisServerNotFound, ServerBinary, find_redis_server, inspect_binary
+from .discovery import RedisServerNotFound, ServerBinary, find_redis_server, inspect_binary, server_label
 from .redact import redact_url
 
 LOOPBACK = "127.0.0.1"
@@ -175,7 +175,6 @@ class LocalRedis:
         found = inspect_binary(binary, "the caller named it") if binary else find_redis_server()
         self.binary = found.path
         self.binary_source = found.source
-        self.product = found.product
         self.password = password or secrets.token_urlsafe(24)
         self.folder = tempfile.mkdtemp(prefix="pubsub_kit-redis-")
         try:
@@ -194,7 +193,7 @@ class LocalRedis:
         )
         self._finalizer = weakref.finalize(self, _stop, self._proc, self._watchdog, self.folder)
         try:
-            self.version, self.server_version = self._check_identity()
+            self.version, self.label = self._check_identity()
         except BaseException:
             self.close()
             raise
@@ -232,7 +231,7 @@ class LocalRedis:
             client.close()
         if int(info.get("process_id", -1)) != self._proc.pid:
             raise RedisServerFailed(f"another process answered on port {self.port}; try again")
-        return str(info["redis_version"]), str(info.get("valkey_version", info["redis_version"]))
+        return str(info["redis_version"]), server_label(info)
 
     def client(self, **options: object) -> redis.Redis:
         """A redis-py client of this server, password included, as a learner would make one."""
@@ -262,7 +261,7 @@ class LocalRedis:
 
     def describe(self) -> str:
         """What runs, e.g. "Valkey 9.1.2" or "Redis 7.0.15"."""
-        return f"{self.product} {self.server_version}"
+        return self.label
 
     def close(self) -> None:
         """Stop the server and remove its folder; safe to call twice."""
