@@ -289,11 +289,15 @@ class RedisPubSubHub(ServerControls):
         """Close every subscription (threads joined), the publisher and any private server."""
         self._finalizer()
 
+    def close(self) -> None:
+        """The final close: what a with-block's end and a lesson's last cell call."""
+        self._finalizer()
+
     def __enter__(self) -> "RedisPubSubHub":
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.shutdown()
+        self.close()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.hub_id} on {self.display_url}: {len(self._subs)} subscriptions>"
