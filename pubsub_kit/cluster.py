@@ -105,6 +105,12 @@ class LocalCluster:
     def display_url(self) -> str:
         return self.nodes[0].display_url
 
+    @property
+    def password_file(self) -> str:
+        """The 0600 file holding the password, in the folder of a node that still runs."""
+        running = [n for n in self.nodes if n.running] or self.nodes
+        return running[0].password_file
+
     def node_address(self, index: int) -> str:
         return f"{LOOPBACK}:{self.nodes[index].port}"
 

@@ -3,8 +3,9 @@
 Every notebook kernel gets its own clean server, so server-wide numbers such as
 ``PUBSUB NUMPAT`` describe only that lesson, and nobody has to install or start
 Redis by hand. Other users of a shared host (a JupyterHub machine) cannot use
-it: the server asks for a random password that only the owner knows, kept in a
-0600 config file inside a 0700 folder, never on a command line that ``ps`` shows.
+it: the server asks for a random password that only the owner knows, kept in
+0600 files inside a 0700 folder (the config, and ``password`` for a terminal's
+``REDISCLI_AUTH``), never on a command line that ``ps`` shows.
 """
 
 from __future__ import annotations
@@ -180,6 +181,9 @@ class LocalRedis:
         try:
             self.config_file = str(Path(self.folder) / "redis.conf")
             _write_private(Path(self.config_file), server_config(found, self.folder, self.password))
+            # For a terminal beside the notebook: REDISCLI_AUTH="$(cat FILE)" redis-cli -p PORT
+            self.password_file = str(Path(self.folder) / "password")
+            _write_private(Path(self.password_file), self.password)
             self._proc, self.port = self._start(self.config_file, list(args))
         except BaseException:
             shutil.rmtree(self.folder, ignore_errors=True)
@@ -239,8 +243,11 @@ class LocalRedis:
 
     @property
     def url(self) -> str:
-        """The URL to connect with; it carries the password, so never print it: see ``display_url``."""
-        return f"redis://:{self.password}@{LOOPBACK}:{self.port}"
+        """The URL to connect with; it carries the password, so never print it: see ``display_url``.
+
+        It names the ``default`` user: redis-cli >= 6.2 refuses a URL with an empty user name.
+        """
+        return f"redis://default:{self.password}@{LOOPBACK}:{self.port}"
 
     @property
     def display_url(self) -> str:

@@ -42,7 +42,7 @@ def test_server_answers_on_loopback_only(server: LocalRedis) -> None:
     client = redis.Redis.from_url(server.url)
     assert client.ping()
     assert client.config_get("bind")["bind"] == "127.0.0.1"
-    assert server.url == f"redis://:{server.password}@127.0.0.1:{server.port}"
+    assert server.url == f"redis://default:{server.password}@127.0.0.1:{server.port}"
     assert server.port != 6379
 
 

@@ -58,6 +58,10 @@ def test_the_secret_is_never_on_a_command_line(server: LocalRedis) -> None:
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
     assert stat.S_IMODE(Path(server.folder).stat().st_mode) == 0o700
     assert server.password in config.read_text()
+    password_file = Path(server.password_file)
+    assert password_file.parent == Path(server.folder)
+    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+    assert password_file.read_text() == server.password, "what a terminal reads into REDISCLI_AUTH"
 
 
 def _children_of(pid: int) -> list[int]:
@@ -83,6 +87,7 @@ def test_two_servers_have_two_secrets() -> None:
 
 @pytest.mark.parametrize("url, shown", [
     ("redis://:s3cret@127.0.0.1:6380/0", "redis://:***@127.0.0.1:6380/0"),
+    ("redis://default:s3cret@127.0.0.1:6380", "redis://default:***@127.0.0.1:6380"),
     ("rediss://alice:s3cret@example.test:6380", "rediss://alice:***@example.test:6380"),
     ("redis://127.0.0.1:6380", "redis://127.0.0.1:6380"),
     ("unix:///tmp/redis.sock?db=1&password=s3cret", "unix:///tmp/redis.sock?db=1&password=***"),
