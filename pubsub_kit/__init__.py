@@ -6,6 +6,7 @@
     hub.publish("orders:new", {"id": 1})   # -> 1 (Redis delivered it to one client)
     hub.wait_until_delivered()
     hub.stats()                            # delivered vs received, gaps, drops, errors
+    pubsub_kit.redis_cli(hub)              # what to type in a terminal to watch it with redis-cli
     hub.shutdown()
 
 One message, module by module: hub.publish() -> publisher.py (sequence number, PUBLISH) ->
@@ -24,6 +25,7 @@ from .messages import ReceivedMessage
 from .names import glob_match
 from .sharded import ClusterPubSubHub
 from .subscription import Subscription
+from .terminal import redis_cli
 from .tracking import Missed
 
 __all__ = [
@@ -43,5 +45,6 @@ __all__ = [
     "find_redis_server",
     "glob_match",
     "redact_url",
+    "redis_cli",
 ]
 __version__ = "0.1.0"
