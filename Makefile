@@ -4,8 +4,6 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8888
-# Jupyter refuses to run as root (containers, CI machines) unless told to.
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test kernel bench clean
 
@@ -20,8 +18,9 @@ $(VENV)/.test: pyproject.toml $(VENV)/.lab
 	$(BIN)/python -m pip install -q -e '.[lab,test]'
 	touch $@
 
+# The same command as the README's steps without make (pubsub_kit/workspace.py: start_lab).
 lab: $(VENV)/.lab
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks $(ROOT_FLAG)
+	$(BIN)/pubsub-kit lab notebooks --port $(PORT)
 
 test: $(VENV)/.test
 	$(BIN)/python -m pytest

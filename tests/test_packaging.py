@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import tarfile
 import tomllib
+import zipfile
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,3 +71,43 @@ def test_the_package_exports_its_whole_public_surface() -> None:
 
     for name in pubsub_kit.__all__:
         assert hasattr(pubsub_kit, name), name
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """`python -m build` as a maintainer runs it: an sdist, then a wheel built from that sdist."""
+    out = tmp_path_factory.mktemp("dist")
+    result = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(REPO)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return next(out.glob("*.whl")), next(out.glob("*.tar.gz"))
+
+
+def checkout_files(folder: str, patterns: tuple[str, ...]) -> set[str]:
+    return {str(p.relative_to(REPO / folder)) for pattern in patterns for p in (REPO / folder).glob(pattern)}
+
+
+def test_the_wheel_holds_every_module_lesson_solution_and_doc(built: tuple[Path, Path]) -> None:
+    from pubsub_kit.workspace import DOC_FILES, LESSON_FILES
+
+    names = set(zipfile.ZipFile(built[0]).namelist())
+    modules = {str(p.relative_to(REPO)) for p in (REPO / "pubsub_kit").rglob("*.py")}
+    lessons = {f"pubsub_kit/notebooks/{name}" for name in checkout_files("notebooks", LESSON_FILES)}
+    docs = {f"pubsub_kit/docs/{name}" for name in checkout_files("docs", DOC_FILES)}
+    static = {str(p.relative_to(REPO)) for p in (REPO / "pubsub_kit" / "demo" / "static").iterdir()}
+    assert "pubsub_kit/notebooks/00_start_here.ipynb" in lessons and "pubsub_kit/notebooks/sanitize.cfg" in lessons
+    for wanted, what in ((modules, "modules (list a new subpackage in pyproject.toml)"), (lessons, "lessons"),
+                         (docs, "docs"), (static, "the demo's page")):
+        assert wanted <= names, f"the wheel lacks {what}: {sorted(wanted - names)}"
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    assert "pubsub-kit = pubsub_kit.commands:main" in zipfile.ZipFile(built[0]).read(entry_points).decode()
+
+
+def test_the_sdist_holds_the_lessons_and_docs(built: tuple[Path, Path]) -> None:
+    from pubsub_kit.workspace import LESSON_FILES
+
+    with tarfile.open(built[1]) as sdist:
+        names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
+    wanted = {f"notebooks/{name}" for name in checkout_files("notebooks", LESSON_FILES)}
+    wanted |= {f"docs/{p.name}" for p in (REPO / "docs").glob("*.md")} | {"pyproject.toml", "LICENSE", "README.md"}
+    assert wanted <= names, sorted(wanted - names)
