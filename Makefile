@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8888
 
-.PHONY: lab test kernel bench clean
+.PHONY: lab test kernel bench wheelhouse clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ test: $(VENV)/.test
 # For an existing JupyterLab or JupyterHub: register .venv as the "pubsub-kit" kernel instead.
 kernel: $(VENV)/.lab
 	$(BIN)/python -m ipykernel install --user --name pubsub-kit --display-name "pubsub-kit"
+
+# Every wheel a room of laptops needs (Linux and macOS, x86_64 and arm64, Python 3.11-3.15),
+# for installs with no network: see docs/setup.md.
+WHEELHOUSE ?= wheelhouse
+wheelhouse: $(VENV)/.lab
+	$(BIN)/python tools/wheelhouse.py $(WHEELHOUSE)
 
 bench: $(VENV)/.lab
 	$(BIN)/python bench/hub_bench.py
