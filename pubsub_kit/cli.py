@@ -19,7 +19,7 @@ import socket
 import ssl
 import sys
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 from urllib.parse import unquote, urlsplit
 
 from .resp import Error, Incomplete, encode, parse, show, split_args
@@ -140,7 +140,7 @@ class Session:
         if name == "HELLO" and args[1:2] == [b"3"]:
             print("(error) this small prompt speaks RESP2 only, redis-cli's default", flush=True)
             return True
-        if name.endswith("SUBSCRIBE"):
+        if name in STREAMING and name != "MONITOR":
             print("Reading messages... (press Ctrl-C to quit)", flush=True)
         reply = self.call(args)
         print(show(reply), flush=True)
@@ -152,7 +152,7 @@ class Session:
         return True
 
 
-def _lines(session: Session):
+def _lines(session: Session) -> Iterator[str]:
     """Commands from the keyboard (with a prompt and line editing) or, piped, one per line."""
     interactive = sys.stdin.isatty()
     if interactive:

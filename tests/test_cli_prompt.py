@@ -142,3 +142,14 @@ def test_a_subscription_ends_when_the_server_goes(server: LocalRedis) -> None:
         prompt.wait_for("the server closed the connection")
     finally:
         prompt.stop()
+
+
+def test_monitor_streams_the_commands_others_send(server: LocalRedis) -> None:
+    prompt = Running([*PROMPT, "-p", str(server.port), "MONITOR"], env=authed(server))
+    try:
+        prompt.wait_for("OK")
+        server.client().set("seen-by-monitor", 1)  # MONITOR has answered OK: it sees what follows
+        assert prompt.wait_for("seen-by-monitor").lower().endswith('"set" "seen-by-monitor" "1"')
+    finally:
+        prompt.stop()
+    assert "Reading messages... (press Ctrl-C to quit)" not in prompt.lines
