@@ -89,14 +89,14 @@ def redis_cli(target: Any, program: str | None = None) -> TerminalCommand:
     cluster = " -c" if _is_cluster(target, server) else ""
     notes = [program_note] if program_note else []
     if server is not None:
-        port = next((n.port for n in getattr(server, "nodes", [server]) if n.running), None)
-        if port is None:
+        node = next((n for n in getattr(server, "nodes", [server]) if n.running), None)  # a cluster: any live node
+        if node is None:
             raise RuntimeError("that server has stopped: run the notebook's first cells again to start a new one")
-        command = (f"REDISCLI_AUTH=\"$(cat {shlex.quote(server.password_file)})\" {typed}{cluster} "
-                   f"-h 127.0.0.1 -p {port}")
-        notes.append(f"It reaches this kernel's own server ({server.display_url}). The password is read from a "
+        command = (f"REDISCLI_AUTH=\"$(cat {shlex.quote(node.password_file)})\" {typed}{cluster} "
+                   f"-h 127.0.0.1 -p {node.port}")
+        notes.append(f"It reaches this kernel's own server ({node.display_url}). The password is read from a "
                      "file only you can read, so it is on no command line and not in this notebook.")
-        return TerminalCommand(command, name, server.display_url, tuple(notes))
+        return TerminalCommand(command, name, node.display_url, tuple(notes))
     url = target if isinstance(target, str) else target.url
     return _for_url(url, typed, name, cluster, notes)
 

@@ -73,7 +73,8 @@ def test_the_line_for_a_cluster_uses_cluster_mode_on_a_running_node() -> None:
             assert result.stdout.strip().endswith("OK"), result.stdout + result.stderr
         cluster.stop_node(0)
         after = pubsub_kit.redis_cli(cluster)
-        assert f"-p {cluster.nodes[1].port}" in after.command
+        assert f"-p {cluster.nodes[1].port}" in after.command and cluster.nodes[1].password_file in after.command
+        assert after.server == cluster.nodes[1].display_url
         assert typed_in_a_shell(after.command, "PING").stdout.strip() == "PONG"
 
 
