@@ -20,3 +20,10 @@ def test_the_docs_hold_a_90_minute_and_a_half_day_plan() -> None:
     plan = (REPO / "docs" / "workshop-plan.md").read_text()
     assert "<!-- plan: core, 90 min -->" in plan and "<!-- plan: full, 210 min -->" in plan
     assert "<!-- lesson-times -->" in plan
+
+
+def test_the_answer_key_is_the_notebooks_own() -> None:
+    """docs/answer-key.md is written from the exercises and solutions/ by tools/answer_key.py."""
+    done = subprocess.run([sys.executable, str(REPO / "tools" / "answer_key.py"), "--check"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
