@@ -12,6 +12,7 @@ $(BIN)/python:
 
 $(VENV)/.lab: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[lab]'
+	$(BIN)/python -m pubsub_kit.kernelspec
 	touch $@
 
 $(VENV)/.test: pyproject.toml $(VENV)/.lab
@@ -27,7 +28,7 @@ test: $(VENV)/.test
 
 # For an existing JupyterLab or JupyterHub: register .venv as the "pubsub-kit" kernel instead.
 kernel: $(VENV)/.lab
-	$(BIN)/python -m ipykernel install --user --name pubsub-kit --display-name "pubsub-kit"
+	$(BIN)/python -m pubsub_kit.kernelspec --user --name pubsub-kit --display-name "pubsub-kit"
 
 # Every wheel a room of laptops needs (Linux and macOS, x86_64 and arm64, Python 3.11-3.15),
 # for installs with no network: see docs/setup.md.

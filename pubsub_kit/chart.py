@@ -30,7 +30,7 @@ def _group(y: int, label: str, bars: list[tuple[str, int]], note: str, scale: fl
                      f'fill="{COLOURS[name]}" data-value="{value}"/>')
         parts.append(f'<text x="{LABEL_W + width + 4:.1f}" y="{top + BAR_H - 1}" class="number" font-size="11">{value}</text>')
     if note:
-        parts.append(f'<text x="{LABEL_W + BAR_W + 40}" y="{y + 15}" class="note" fill="#555">{escape(note)}</text>')
+        parts.append(f'<text x="{LABEL_W + max(v * scale for _, v in bars) + 44:.1f}" y="{y + 15}" class="note" fill="#555">{escape(note)}</text>')
     return parts
 
 

@@ -1,0 +1,3 @@
+# Solution to "Try it" in 06_slow_consumers: what PUBLISH counted for the stuck consumer, minus what it received.
+answer = delivered - received
+answer
