@@ -12,7 +12,6 @@ $(BIN)/python:
 
 $(VENV)/.lab: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[lab]'
-	$(BIN)/python -m pubsub_kit.kernelspec
 	touch $@
 
 $(VENV)/.test: pyproject.toml $(VENV)/.lab

@@ -93,14 +93,26 @@ def lab_command(folder: Path, port: int = DEFAULT_PORT, open_browser: bool = Tru
     return command
 
 
+def install_lesson_kernel() -> None:
+    """Make this environment's ``python3`` kernel the lesson kernel (kernelspec.py), so that even right
+    after a kernel restart an error names the cell to run. A system Python's kernels are left alone."""
+    if sys.prefix == sys.base_prefix and not os.access(sys.prefix, os.W_OK):
+        return
+    from .kernelspec import install
+
+    install()
+
+
 def prepare_lab(folder: str | os.PathLike[str]) -> Path:
     """Everything a learner's JupyterLab needs before it starts; returns the folder it opens.
 
-    The lessons are copied into ``folder``, unless it is the folder they come from.
+    The lessons are copied into ``folder``, unless it is the folder they come from, and the
+    environment's kernel becomes the lesson kernel.
     """
     target = Path(folder).expanduser().resolve()
     if target != lessons_source().resolve():
         print(copy_lessons(target), flush=True)
+    install_lesson_kernel()
     return target
 
 

@@ -52,6 +52,15 @@ def test_opening_the_lessons_own_folder_copies_nothing(capsys: pytest.CaptureFix
     assert capsys.readouterr().out == ""
 
 
+def test_preparing_the_lab_makes_this_environments_kernel_the_lesson_kernel() -> None:
+    """So that right after a kernel restart an error still names the cell to run (pubsub_kit.lesson)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    workspace.prepare_lab(REPO / "notebooks")
+    argv = KernelSpecManager().get_kernel_spec("python3").argv
+    assert argv[0] == sys.executable and "--ext=pubsub_kit.lesson" in argv
+
+
 def test_the_wheel_ships_what_the_copy_takes() -> None:
     package_data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     assert tuple(package_data["pubsub_kit.notebooks"]) == workspace.LESSON_FILES
