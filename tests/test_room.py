@@ -172,3 +172,25 @@ def test_closing_the_room_stops_its_server_and_every_learner_notices(monkeypatch
     assert wait_until(lambda: process_gone(pid), timeout=5)
     assert hub.get_subscription("class").wait_for_state("reconnecting", timeout=5)
     hub.close()
+
+
+@pytest.mark.parametrize("payload", [
+    '"just text"', '{"subscriptions": "nope"}', '{"subscriptions": [{"by_channel": {"room:news": -5}, '
+    '"missed": [["x", "room:news", 9, 1], "bad"], "channels": "<b>"}]}', '{"published": 1e400}',
+    '{"subscriptions": [' + ",".join(['{"channels": ["room:x"]}'] * 5000) + "]}",
+], ids=["text", "wrong-type", "bad-fields", "huge-number", "too-big"])
+def test_a_hostile_report_cannot_break_or_fool_the_projector(room: Room, payload: str) -> None:
+    (hub,) = simulate(room, 1)
+    try:
+        room.publish("room:news", "one")
+        reports_from_everyone(room, [hub])
+        hub.redis.publish("stats:learner-01", payload)   # only learner-01 may publish here: it does, badly
+        hub.redis.publish("stats:learner-01", payload)
+        assert hub.wait_until_delivered()
+        room.hub.wait_until_delivered()
+        row = room_snapshot(room)["learners"][0]
+        assert row["missed"] == 0 and row["received"] in (0, 1) and row["published"] in (0, 1)
+        import json
+        json.dumps(room_snapshot(room), allow_nan=False)
+    finally:
+        hub.close()

@@ -25,6 +25,7 @@ from ..local import LOOPBACK, LocalRedis
 from ..messages import ReceivedMessage
 from .acl import JOIN, JOINED, LOBBY_USER, REPORT, STATS, check_name, learner_rules, lobby_rules
 from .join import sha256
+from .report import read_report
 
 CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"   # no 0/O, 1/I: read off a projector
 CODE_LENGTH = 8
@@ -125,10 +126,12 @@ class Room:
     # -- what learners report ------------------------------------------------------------
 
     def _on_report(self, message: ReceivedMessage) -> None:
+        """Only the learner (and the facilitator) may publish on stats:NAME; what they send is read warily."""
         name = message.channel[len(STATS):]
-        if isinstance(message.payload, dict) and name in self.roster:
-            with self._lock:
-                self.reports[name] = (message.payload, time.time())
+        report = read_report(message.payload, message.size)
+        with self._lock:
+            if report is not None and name in self.roster:
+                self.reports[name] = (report, time.time())
 
     def ask_for_reports(self) -> int:
         """Ask every learner's hub for its counters; returns how many hubs heard the question."""

@@ -19,31 +19,10 @@ from ..hub import RedisPubSubHub
 from ..messages import ReceivedMessage
 from ..subscription import Subscription
 from .acl import REPORT, STATS, explain_refusal
-
-REPORT_SUBSCRIPTION = "room-report"
-MAX_REPORTED_SUBSCRIPTIONS = 20
-MAX_REPORTED_MISSES = 10
-
+from .report import REPORT_SUBSCRIPTION, report_of
 
 class RoomPermissionError(redis.exceptions.NoPermissionError):
     """The room's rules refuse this call; the message says which permission it lacks."""
-
-
-def report_of(hub: RedisPubSubHub, name: str) -> dict[str, Any]:
-    """This hub's counters, small enough to publish twice a second from thirty laptops."""
-    stats = hub.stats()
-    subs = []
-    for sub in stats["subscriptions"]:
-        if sub["name"] == REPORT_SUBSCRIPTION:
-            continue
-        live = hub.get_subscription(sub["name"])
-        missed = [[m.publisher, m.channel, m.first_seq, m.last_seq] for m in (live.missed() if live else [])]
-        subs.append({key: sub[key] for key in ("name", "channels", "patterns", "state", "received", "handled",
-                                                "queued", "dropped", "gaps", "duplicates")}
-                    | {"by_channel": {c: row["received"] for c, row in sub["by_channel"].items()},
-                       "missed": missed[-MAX_REPORTED_MISSES:]})
-    return {"name": name, "hub": stats["hub_id"], "published": stats["published_total"],
-            "subscriptions": subs[:MAX_REPORTED_SUBSCRIPTIONS]}
 
 
 class LearnerHub(RedisPubSubHub):
