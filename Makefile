@@ -14,6 +14,7 @@ $(BIN)/python:
 
 $(VENV)/.lab: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[lab]'
+	$(BIN)/python -m pubsub_kit.kernelspec
 	touch $@
 
 $(VENV)/.test: pyproject.toml $(VENV)/.lab
@@ -28,7 +29,7 @@ test: $(VENV)/.test
 
 # For an existing JupyterLab or JupyterHub: register .venv as the "pubsub-kit" kernel instead.
 kernel: $(VENV)/.lab
-	$(BIN)/python -m ipykernel install --user --name pubsub-kit --display-name "pubsub-kit"
+	$(BIN)/python -m pubsub_kit.kernelspec --user --name pubsub-kit --display-name "pubsub-kit"
 
 bench: $(VENV)/.lab
 	$(BIN)/python bench/hub_bench.py
