@@ -40,10 +40,7 @@ def reports_from_everyone(room: Room, hubs: list[LearnerHub]) -> dict:
     """Ask, then wait until each learner's answer is newer than the question."""
     for hub in hubs:
         assert hub.wait_until_delivered()
-    asked = __import__("time").time()
-    room.ask_for_reports()
-    assert wait_until(lambda: all(at >= asked for _r, at in room.learners()[1].values())
-                      and len(room.learners()[1]) >= len(hubs), timeout=10)
+    assert room.fresh_reports(timeout=10), "every connected learner answers a report request"
     return room_snapshot(room)
 
 

@@ -70,3 +70,17 @@ def explain_refusal(error: str, name: str, tried: str | None = None) -> str:
     else:
         lacks = "the server refused it"
     return f"Redis refused this ({lacks}): {learner_can(name)}."
+
+
+def describe_user(admin, name: str) -> dict[str, str]:
+    """A learner's rules as ACL GETUSER reports them, in one order on every server (Redis and Valkey list
+    commands in different orders, and Valkey adds databases): what a learner may run, and on which channels."""
+    user = admin.acl_getuser(name)
+    if user is None:
+        raise KeyError(f"no room user named {name!r}")
+    selectors = [dict(zip(s[::2], s[1::2])) for s in user.get("selectors", [])]
+    return {
+        "may run": " ".join([*user.get("categories", []), *sorted(user.get("commands", []))]),
+        "on channels": " ".join(user.get("channels", [])),
+        "and publish (only) to": " ".join(str(s.get("channels", "")) for s in selectors),
+    }

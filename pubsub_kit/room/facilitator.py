@@ -49,6 +49,7 @@ class Room:
             self.admin.execute_command("ACL", "SETUSER", LOBBY_USER, *lobby_rules(sha256(self.code)))
             self.hub = RedisPubSubHub(server=self.server)
             self._lock = threading.Lock()
+            self._reported = threading.Condition(self._lock)
             self.roster: dict[str, float] = {}          # name -> when it joined
             self.reports: dict[str, tuple[dict[str, Any], float]] = {}
             self.last_publish: dict[str, Any] | None = None
@@ -132,10 +133,21 @@ class Room:
         with self._lock:
             if report is not None and name in self.roster:
                 self.reports[name] = (report, time.time())
+                self._reported.notify_all()
 
     def ask_for_reports(self) -> int:
         """Ask every learner's hub for its counters; returns how many hubs heard the question."""
         return int(self.admin.publish(REPORT, "report"))
+
+    def fresh_reports(self, timeout: float = 5.0) -> bool:
+        """Ask, then wait until every connected learner has answered; False if one did not in time."""
+        asked = time.time()
+        connected = self.connections()
+        self.ask_for_reports()
+        with self._reported:
+            return self._reported.wait_for(
+                lambda: all(self.reports.get(name, (None, 0.0))[1] >= asked
+                            for name in self.roster if connected.get(name)), timeout)
 
     def connections(self) -> dict[str, int]:
         """Connections per learner right now, from CLIENT LIST (only the facilitator may run it)."""
