@@ -38,14 +38,14 @@ class RedisServerFailed(RuntimeError):
     """A server binary was found but the private server did not start."""
 
 
-def server_config(binary: ServerBinary, folder: str, password: str) -> str:
-    """The config file's text: loopback only, nothing on disk, a password, no DEBUG or MODULE.
+def server_config(binary: ServerBinary, folder: str, password: str, host: str = LOOPBACK) -> str:
+    """The config file's text: one address (loopback unless named), nothing on disk, a password, no DEBUG or MODULE.
 
     Redis 7 and Valkey switch DEBUG, MODULE and protected configs off by option;
     older servers do not know those options, so their commands are renamed away.
     """
     lines = [
-        f"bind {LOOPBACK}",
+        f"bind {host}",
         "protected-mode yes",
         'save ""',
         "appendonly no",
@@ -69,11 +69,11 @@ def _write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now (never 6379)."""
+def free_port(host: str = LOOPBACK) -> int:
+    """A TCP port on ``host`` (loopback by default) that nothing listens on right now (never 6379)."""
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind((LOOPBACK, 0))
+            probe.bind((host, 0))
             port = probe.getsockname()[1]
         if port != 6379:
             return port
@@ -115,7 +115,7 @@ shutil.rmtree(folder, ignore_errors=True)
 """
 
 
-def _wait_until_ready(proc: subprocess.Popen, port: int, log: Path) -> None:
+def _wait_until_ready(proc: subprocess.Popen, host: str, port: int, log: Path) -> None:
     """Return once the server answers on ``port``; raise with its log if it died or hung.
 
     An unauthenticated PING is answered ``-NOAUTH``: that proves a server listens.
@@ -129,7 +129,7 @@ def _wait_until_ready(proc: subprocess.Popen, port: int, log: Path) -> None:
                 f"Its log says:\n{_tail(log)}"
             )
         try:
-            with socket.create_connection((LOOPBACK, port), timeout=0.5) as conn:
+            with socket.create_connection((host, port), timeout=0.5) as conn:
                 conn.sendall(b"PING\r\n")
                 if conn.recv(16).startswith((b"+PONG", b"-NOAUTH")):
                     return
@@ -170,21 +170,25 @@ class LocalRedis:
     Use it as a context manager or call ``close()``; it is also stopped at
     interpreter exit, and by a watchdog process if the owner is killed.
     ``url`` carries the password (give it to redis-py); show ``display_url``.
+    ``host`` and ``port`` are for a room server a class reaches (room/): one
+    address, named on purpose, never every interface by default.
     """
 
-    def __init__(self, binary: str | None = None, args: Sequence[str] = (), password: str | None = None) -> None:
+    def __init__(self, binary: str | None = None, args: Sequence[str] = (), password: str | None = None,
+                 *, host: str = LOOPBACK, port: int | None = None) -> None:
         found = inspect_binary(binary, "the caller named it") if binary else find_redis_server()
+        self.host = host
         self.binary = found.path
         self.binary_source = found.source
         self.password = password or secrets.token_urlsafe(24)
         self.folder = tempfile.mkdtemp(prefix="pubsub_kit-redis-")
         try:
             self.config_file = str(Path(self.folder) / "redis.conf")
-            _write_private(Path(self.config_file), server_config(found, self.folder, self.password))
+            _write_private(Path(self.config_file), server_config(found, self.folder, self.password, host))
             # For a terminal beside the notebook: REDISCLI_AUTH="$(cat FILE)" redis-cli -p PORT
             self.password_file = str(Path(self.folder) / "password")
             _write_private(Path(self.password_file), self.password)
-            self._proc, self.port = self._start(self.config_file, list(args))
+            self._proc, self.port = self._start(self.config_file, list(args), port)
         except BaseException:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise
@@ -202,12 +206,12 @@ class LocalRedis:
             self.close()
             raise
 
-    def _start(self, config: str, extra: list[str]) -> tuple[subprocess.Popen, int]:
+    def _start(self, config: str, extra: list[str], fixed_port: int | None) -> tuple[subprocess.Popen, int]:
         log = Path(self.folder) / "redis.log"
-        attempts_left = 5
+        attempts_left = 1 if fixed_port else 5
         while True:
             attempts_left -= 1
-            port = free_port()
+            port = fixed_port or free_port(self.host)
             # Only the port and non-secret options go on the command line: ``ps`` shows it to everyone.
             cmd = [self.binary, config, "--port", str(port), *extra]
             # A new session keeps Ctrl-C / Jupyter's "interrupt kernel" (sent to the
@@ -217,7 +221,7 @@ class LocalRedis:
                 stderr=subprocess.DEVNULL, start_new_session=True,
             )
             try:
-                _wait_until_ready(proc, port, log)
+                _wait_until_ready(proc, self.host, port, log)
                 return proc, port
             except RedisServerFailed:
                 if proc.poll() is None:
@@ -239,7 +243,7 @@ class LocalRedis:
 
     def client(self, **options: object) -> redis.Redis:
         """A redis-py client of this server, password included, as a learner would make one."""
-        return redis.Redis(host=LOOPBACK, port=self.port, password=self.password, **options)
+        return redis.Redis(host=self.host, port=self.port, password=self.password, **options)
 
     @property
     def url(self) -> str:
@@ -247,7 +251,7 @@ class LocalRedis:
 
         It names the ``default`` user: redis-cli >= 6.2 refuses a URL with an empty user name.
         """
-        return f"redis://default:{self.password}@{LOOPBACK}:{self.port}"
+        return f"redis://default:{self.password}@{self.host}:{self.port}"
 
     @property
     def display_url(self) -> str:
