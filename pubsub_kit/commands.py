@@ -3,6 +3,7 @@
     pubsub-kit lab [FOLDER]       copy the lessons into FOLDER (yours are kept) and open JupyterLab there
     pubsub-kit lessons [FOLDER]   copy the lessons only
     pubsub-kit cli [-h H -p P]    a small redis-cli, for machines without one
+    pubsub-kit room [--host ADDR] one server for a whole class: the facilitator's side of lesson 09
 
 Add a job with another ``subcommands.add_parser(...)`` and a ``run`` function.
 """
@@ -13,6 +14,7 @@ import argparse
 from typing import NoReturn, Sequence
 
 from . import cli, workspace
+from .room import __main__ as room_command
 
 
 def _lab(args: argparse.Namespace) -> NoReturn:
@@ -44,6 +46,11 @@ def parser() -> argparse.ArgumentParser:
                                     "(options as redis-cli's: -h HOST -p PORT, password from REDISCLI_AUTH)")
     cli.add_arguments(prompt)
     prompt.set_defaults(run=cli.run)
+
+    room = subcommands.add_parser("room", help="run a room: one locked server for a class, a join line for "
+                                  "the projector, and the facilitator's page (see docs/room.md)")
+    room_command.add_arguments(room)
+    room.set_defaults(run=room_command.run)
     return top
 
 

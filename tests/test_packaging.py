@@ -94,10 +94,10 @@ def test_the_wheel_holds_every_module_lesson_solution_and_doc(built: tuple[Path,
     modules = {str(p.relative_to(REPO)) for p in (REPO / "pubsub_kit").rglob("*.py")}
     lessons = {f"pubsub_kit/notebooks/{name}" for name in checkout_files("notebooks", LESSON_FILES)}
     docs = {f"pubsub_kit/docs/{name}" for name in checkout_files("docs", DOC_FILES)}
-    static = {str(p.relative_to(REPO)) for p in (REPO / "pubsub_kit" / "demo" / "static").iterdir()}
+    static = {str(p.relative_to(REPO)) for page in ("demo", "room") for p in (REPO / "pubsub_kit" / page / "static").iterdir()}
     assert "pubsub_kit/notebooks/00_start_here.ipynb" in lessons and "pubsub_kit/notebooks/sanitize.cfg" in lessons
     for wanted, what in ((modules, "modules (list a new subpackage in pyproject.toml)"), (lessons, "lessons"),
-                         (docs, "docs"), (static, "the demo's page")):
+                         (docs, "docs"), (static, "the demo's and the room's pages")):
         assert wanted <= names, f"the wheel lacks {what}: {sorted(wanted - names)}"
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "pubsub-kit = pubsub_kit.commands:main" in zipfile.ZipFile(built[0]).read(entry_points).decode()

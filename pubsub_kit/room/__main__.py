@@ -1,4 +1,4 @@
-"""python -m pubsub_kit.room [--host ADDRESS] [--port 7000] [--web-port 8096]: run a room for a class."""
+"""python -m pubsub_kit.room (or pubsub-kit room) [--host ADDRESS] [--port 7000] [--web-port 8096]: run a room."""
 
 from __future__ import annotations
 
@@ -10,15 +10,17 @@ from .facilitator import Room
 from .page import RoomPage
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m pubsub_kit.room", description=__doc__.split(": ", 1)[1])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=LOOPBACK,
                         help="the one address learners reach (default 127.0.0.1: this machine only); give the "
                              "workshop network's address of this laptop, e.g. 192.168.1.20 (see docs/room.md)")
     parser.add_argument("--port", type=int, default=None, help="the room server's port (default: a free one)")
     parser.add_argument("--web-port", type=int, default=8096, help="the projector page, on 127.0.0.1 (default 8096)")
     parser.add_argument("--max-learners", type=int, default=60)
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the room and its projector page, print the join line, serve until Ctrl-C."""
     with Room(args.host, args.port, max_learners=args.max_learners) as room:
         page = RoomPage(room, port=args.web_port).start()
         try:
@@ -32,7 +34,14 @@ def main(argv: list[str] | None = None) -> None:
             pass
         finally:
             page.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pubsub_kit.room", description="Run a room for a class.")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
