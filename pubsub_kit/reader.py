@@ -22,13 +22,11 @@ import socket
 import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .endpoint import Endpoint
 from .lane import describe
 from .wire import Link, SubscriptionEnded, route
-
-if TYPE_CHECKING:
-    from .subscription import Subscription
 
 IDLE_PING_S = 10.0
 PING_BATCH = 0.5   # a PING round also takes every link quiet for half the interval: one wake-up for many
@@ -39,7 +37,7 @@ _IDLE = "pubsub_kit-idle-"
 class _Entry:
     __slots__ = ("sub", "link", "sock", "heard", "idle_token", "ping_s")
 
-    def __init__(self, sub: Subscription, link: Link, sock: socket.socket, now: float) -> None:
+    def __init__(self, sub: Endpoint, link: Link, sock: socket.socket, now: float) -> None:
         self.sub, self.link, self.sock = sub, link, sock
         self.heard = now
         self.idle_token: str | None = None
@@ -63,22 +61,22 @@ class Reader:
         self._wake_w.setblocking(False)
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
-        self._entries: dict[Subscription, _Entry] = {}
+        self._entries: dict[Endpoint, _Entry] = {}
         self._next_check = float("inf")
 
     # -- requests from other threads ---------------------------------------------------
 
-    def add(self, sub: Subscription, link: Link) -> bool:
+    def add(self, sub: Endpoint, link: Link) -> bool:
         """Start reading ``link`` for ``sub``; False (and the link closed) once the reader is closed."""
         if not self._post("add", sub, link):
             link.close()
             return False
         return True
 
-    def ping(self, sub: Subscription, token: str) -> bool:
+    def ping(self, sub: Endpoint, token: str) -> bool:
         return self._post("ping", sub, token)
 
-    def remove(self, sub: Subscription) -> threading.Event:
+    def remove(self, sub: Endpoint) -> threading.Event:
         """Stop reading ``sub`` and close its link; the event is set once that is done."""
         done = threading.Event()
         if not self._post("remove", sub, done):
@@ -205,7 +203,7 @@ class Reader:
             elif what == "add":
                 arg.close()
 
-    def _do_add(self, sub: Subscription, link: Link) -> None:
+    def _do_add(self, sub: Endpoint, link: Link) -> None:
         if sub in self._entries or sub.closing:
             link.close()
             return
@@ -221,13 +219,13 @@ class Reader:
         self._next_check = min(self._next_check, now + entry.ping_s)
         self._read(entry, now, received=False)  # replies the handshake already buffered
 
-    def _do_remove(self, sub: Subscription, done: threading.Event) -> None:
+    def _do_remove(self, sub: Endpoint, done: threading.Event) -> None:
         entry = self._entries.get(sub)
         if entry is not None:
             self._drop(entry)
         done.set()
 
-    def _do_ping(self, sub: Subscription, token: str) -> None:
+    def _do_ping(self, sub: Endpoint, token: str) -> None:
         entry = self._entries.get(sub)
         if entry is None:
             sub.barrier_failed(token)
