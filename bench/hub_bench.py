@@ -134,7 +134,7 @@ class UnorderedPublisher:
         self.lock = threading.Lock()
         self.seq: dict[str, int] = {}
         self.counts: dict[str, int] = {}
-        self.publisher_id = f"{hub.hub_id}.before"
+        self.publisher_id = f"{hub.hub_id}.before".encode()
 
     def publish(self, channel: str, message: object) -> int:
         data = pubsub_kit.messages.encode_data(message)

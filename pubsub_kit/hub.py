@@ -31,7 +31,6 @@ from .controls import ServerControls
 from .lane import MAX_QUEUE_BYTES
 from .local import LocalRedis
 from .reader import Reader
-from .messages import encode_data
 from .publisher import UNREACHABLE, Publisher
 from .subscription import IDLE_PING_S, JOIN_TIMEOUT_S, OnMessage, Subscription
 from .redact import redact_url
@@ -140,11 +139,7 @@ class RedisPubSubHub(ServerControls):
 
     def _send(self, command: str, channel: str, messages: Iterable[Any]) -> list[int]:
         self._check_open()
-        channel = names.check_channel(channel)
-        encoded = [encode_data(m) for m in messages]
-        if not encoded:
-            return []
-        return self._publisher.send(command, channel, encoded)
+        return self._publisher.send(command, channel, messages)
 
     # -- subscribing -------------------------------------------------------------
 
