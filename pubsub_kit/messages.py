@@ -177,7 +177,7 @@ class ReceivedMessage:
     channel: str
     pattern: str | None
     payload: Any
-    received_at_ms: float
+    received_at_ms: int  # whole milliseconds since the epoch, as in the redis.io guide
     kind: str = "message"
     publisher: str | None = None
     seq: int | None = None

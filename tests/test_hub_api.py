@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 import redis
@@ -157,7 +158,9 @@ def test_to_dict_is_plain_data(hub: RedisPubSubHub) -> None:
     message = data["messages"][0]
     assert message["payload"] == {"k": [1, 2]} and message["channel"] == "c"
     assert message["foreign"] is False and message["seq"] == 1
-    assert set(ReceivedMessage("c", None, 1, 0.0).to_dict()) >= {"channel", "pattern", "payload", "received_at_ms"}
+    assert type(message["received_at_ms"]) is int, "whole milliseconds, as in the guide"
+    assert abs(message["received_at_ms"] - time.time() * 1000) < 60_000
+    assert set(ReceivedMessage("c", None, 1, 0).to_dict()) >= {"channel", "pattern", "payload", "received_at_ms"}
 
 
 @pytest.mark.parametrize(
