@@ -275,7 +275,12 @@ class RedisPubSubHub(ServerControls):
         return hub
 
     def reset_stats(self) -> None:
-        """Zero the hub's and every subscription's counters (subscriptions stay)."""
+        """Start a new counting period for the hub and every subscription (subscriptions stay).
+
+        The books still balance (``received == handled + dropped + queued``): messages still
+        queued for a slow ``on_message`` belong to the new period, so ``received`` restarts at
+        their number and ``handled``/``dropped`` at zero; ``queue_peak`` restarts at ``queued``.
+        """
         self._publisher.zero()
         for sub in self.subscriptions():
             sub.reset_counters()

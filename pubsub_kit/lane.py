@@ -91,7 +91,7 @@ def describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}"
 
 
-NO_LANE = {"handled": 0, "queued": 0, "queued_bytes": 0, "dropped": 0, "callback_errors": 0,
+NO_LANE = {"handled": 0, "queued": 0, "queued_bytes": 0, "queue_peak": 0, "dropped": 0, "callback_errors": 0,
            "last_callback_error": None}
 
 
@@ -123,20 +123,27 @@ class Lane:
 
     def counters_locked(self) -> dict[str, Any]:
         return {"handled": self.handled, "queued": self.queued, "queued_bytes": self.queued_bytes,
-                "dropped": self.dropped, "callback_errors": self.callback_errors,
+                "queue_peak": self.queue_peak, "dropped": self.dropped, "callback_errors": self.callback_errors,
                 "last_callback_error": self.last_callback_error}
 
     def zero_locked(self) -> None:
-        self.handled = 0
-        self.dropped = 0
+        self.restart_locked()
         self.callback_errors = 0
         self.last_callback_error: str | None = None
+
+    def restart_locked(self) -> None:
+        """A new counting period: what is still queued belongs to it (the owner's ``received`` says so too)."""
+        self.handled = 0
+        self.dropped = 0
+        self.queue_peak = self.queued  # the most messages held at once in this period
 
     def offer_locked(self, message: ReceivedMessage) -> bool:
         """Queue ``message`` (or count it dropped); True means: call ``call_inline`` now, outside the lock."""
         if self.inline and not self.queued and not self._stopping:
             self.queued = 1
             self.queued_bytes = message.size
+            if not self.queue_peak:
+                self.queue_peak = 1
             return True
         full = self.queued >= self.max_count or (self.queued and self.queued_bytes + message.size > self.max_bytes)
         if full or self._stopping:
@@ -145,6 +152,8 @@ class Lane:
             return False
         self.queued += 1
         self.queued_bytes += message.size
+        if self.queued > self.queue_peak:
+            self.queue_peak = self.queued
         self._queue.append(message)
         self._wake_worker_locked()
         return False

@@ -103,10 +103,6 @@ def _subscriber(hub: RedisPubSubHub, sub: dict[str, Any]) -> dict[str, Any]:
         out[key] = items
     live = hub.get_subscription(sub["name"])
     out["messages"] = [_message(m) for m in (live.messages(limit=RECENT_MESSAGES) if live else [])]
-    if live is not None and live.on_message is not None:
-        # Arrived but not yet through on_message: the counters' ``queued`` leaves out
-        # the batch the callback thread has already taken, which is most of a backlog.
-        out["queued"] = max(sub["queued"], sub["received"] - sub["handled"] - sub["dropped"])
     return out
 
 

@@ -119,11 +119,23 @@ class Subscription(ConnectionStates):
             return self._ledger.arrived - self._received_base
 
     def reset_received(self) -> None:
-        """Start counting (and buffering) from zero again."""
+        """Start a new counting period, keeping ``received == handled + dropped + queued``.
+
+        Messages still queued for ``on_message`` belong to the new period: ``received``
+        restarts at their number and ``handled``/``dropped`` at zero, so each of them is
+        counted once when it is handled. The recent-message buffer empties.
+        """
         with self._lock:
-            self._received_base = self._ledger.arrived
-            self._ledger.forget_messages()
-            self._changed.notify_all()
+            self._restart_locked()
+
+    def _restart_locked(self) -> None:
+        queued = 0
+        if self._lane is not None:
+            self._lane.restart_locked()
+            queued = self._lane.queued
+        self._received_base = self._ledger.arrived - queued
+        self._ledger.forget_messages()
+        self._changed.notify_all()
 
     def is_alive(self) -> bool:
         """True while open and read; False once closed or failed (never a silent death)."""
@@ -181,12 +193,12 @@ class Subscription(ConnectionStates):
             return self._changed.wait_for(lambda: self._settled_locked() - self._received_base >= count, timeout)
 
     def reset_counters(self) -> None:
-        """Zero every counter and the buffer (the hub's ``reset_stats``)."""
+        """Zero every counter and the buffer (the hub's ``reset_stats``); see ``reset_received`` for the backlog."""
         with self._lock:
             self._ledger.zero()
             if self._lane:
                 self._lane.zero_locked()
-        self.reset_received()
+            self._restart_locked()
 
     def mark_offline(self) -> None:
         """Stay disconnected after the next connection loss (see ``hub.take_offline``).
