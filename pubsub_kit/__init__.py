@@ -6,7 +6,7 @@
     hub.publish("orders:new", {"id": 1})   # -> 1 (Redis delivered it to one client)
     hub.wait_until_delivered()
     hub.stats()                            # delivered vs received, gaps, drops, errors
-    hub.shutdown()
+    hub.close()                            # the end: threads joined, private server stopped
 
 One message, module by module: hub.publish() -> publisher.py (sequence number, PUBLISH) ->
 Redis -> reader.py (the hub's one reader thread) -> wire.py (bytes to replies) ->

@@ -13,7 +13,7 @@ def connect(url: str | None = None, *, cluster: bool = False, **options: Any) ->
 
     With ``url`` (or ``$REDIS_URL``: redis:// or rediss://, user, password and db
     included) the hub uses that server. Otherwise it starts a private
-    ``redis-server`` on 127.0.0.1 that ``hub.shutdown()`` stops again, so every
+    ``redis-server`` on 127.0.0.1 that ``hub.close()`` stops again, so every
     notebook kernel gets its own clean server. With ``cluster=True`` the hub is a
     ``ClusterPubSubHub`` on that URL's cluster, or on a private 3-master
     ``LocalCluster``. ``options`` go to the hub.

@@ -91,6 +91,21 @@ def describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}"
 
 
+_RUNS_CALLBACKS = "pubsub_kit_runs_callbacks"
+
+
+def runs_callbacks(thread: threading.Thread) -> threading.Thread:
+    """Mark ``thread`` as one that calls ``on_message`` (a hub's reader or a lane's worker)."""
+    setattr(thread, _RUNS_CALLBACKS, True)
+    return thread
+
+
+def on_callback_thread() -> bool:
+    """True inside any hub's callback thread: it must never wait for another hub thread,
+    which may be waiting for it (two callbacks closing each other's subscriptions)."""
+    return getattr(threading.current_thread(), _RUNS_CALLBACKS, False)
+
+
 NO_LANE = {"handled": 0, "queued": 0, "queued_bytes": 0, "queue_peak": 0, "dropped": 0, "callback_errors": 0,
            "last_callback_error": None}
 
@@ -170,7 +185,8 @@ class Lane:
         if self.worker is None and not self._stopping:
             self.inline = False
             self.workers_started += 1
-            self.worker = threading.Thread(target=self._run, name=f"pubsub_kit:{self.name}:callback", daemon=True)
+            self.worker = runs_callbacks(
+                threading.Thread(target=self._run, name=f"pubsub_kit:{self.name}:callback", daemon=True))
             self._threads = [t for t in self._threads if t.is_alive()] + [self.worker]
             self.worker.start()
         else:

@@ -24,6 +24,7 @@ from typing import Any
 
 import redis
 
+from .gate import Gate
 from .messages import encode_data, wrap
 from .names import check_channel
 from .tracking import CappedCounters
@@ -54,6 +55,7 @@ class Publisher:
         self._publisher_bytes = hub_id.encode()
         self._generation = 1
         self._lock = threading.Lock()  # in-memory state only, never held across I/O
+        self.gate = Gate(self._lock, hub_id)  # a publish passes it inside _take and the final count
         self._send_locks = [threading.Lock() for _ in range(SEND_LOCK_STRIPES)]
         self._seq: dict[str, int] = {}
         self.channels = CappedCounters(("published", "delivered"))
@@ -100,27 +102,37 @@ class Publisher:
             raise self._failed(channel, redis.TimeoutError(
                 f"another publish to this channel has waited on Redis for over {SEND_LOCK_WAIT_S:.0f} s"), sent=False)
         try:
-            publisher, first = self._take(channel, len(encoded))
-            now = time.time() * 1000.0
-            bodies = [wrap(data, publisher, first + i, now) for i, data in enumerate(encoded)]
+            publisher, first = self._take(channel, len(encoded))  # passes the gate, or raises HubClosedError
             try:
-                counts = self._transport(command, channel, bodies)
-            except _NotSent as err:
-                self._give_back(channel, publisher, first)
-                raise self._not_sent(channel, err.args[0], err.__cause__) from err.__cause__
-            except _Unknown as err:
-                raise self._failed(channel, err.__cause__, sent=None) from err.__cause__
+                counts = self._numbered(command, channel, encoded, publisher, first)
+            except BaseException:
+                with self._lock:
+                    self.gate.leave_locked()
+                raise
         finally:
             send_lock.release()
         with self._lock:
+            self.gate.leave_locked()
             self.published += len(counts)
             self.delivered += sum(counts)
             self.channels.add(channel, "published", len(counts))
             self.channels.add(channel, "delivered", sum(counts))
         return counts
 
+    def _numbered(self, command: str, channel: str, encoded: list[bytes], publisher: bytes, first: int) -> list[int]:
+        now = time.time() * 1000.0
+        bodies = [wrap(data, publisher, first + i, now) for i, data in enumerate(encoded)]
+        try:
+            return self._transport(command, channel, bodies)
+        except _NotSent as err:
+            self._give_back(channel, publisher, first)
+            raise self._not_sent(channel, err.args[0], err.__cause__) from err.__cause__
+        except _Unknown as err:
+            raise self._failed(channel, err.__cause__, sent=None) from err.__cause__
+
     def _take(self, channel: str, count: int) -> tuple[bytes, int]:
         with self._lock:
+            self.gate.enter_locked()
             if channel not in self._seq and len(self._seq) >= MAX_SEQUENCE_CHANNELS:
                 # Start a new publisher id instead of reusing numbers, so no subscriber
                 # mistakes a restarted count for duplicates.

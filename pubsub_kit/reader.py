@@ -4,7 +4,8 @@ Each subscription keeps its own connection (the lessons count them, name them
 and kill them), but they are all read here: one PUBLISH to ten subscribers wakes
 one thread, not ten. Other threads never touch a live socket; they post a
 request (add, remove, PING) and wake the loop through a socketpair. Idle costs
-nothing: the loop blocks until a socket has data or a liveness PING is due.
+nothing: the loop blocks until a socket has data or a liveness PING is due, and
+a reader with nothing to read has no thread and no socket at all.
 
 Liveness: a connection quiet for ``idle_ping_s`` gets a PING; no answer within as
 long again means it is half-open, and it is replaced. Any failure on one socket
@@ -25,7 +26,7 @@ from collections import deque
 from typing import Any
 
 from .endpoint import Endpoint
-from .lane import describe
+from .lane import describe, on_callback_thread, runs_callbacks
 from .wire import Link, SubscriptionEnded, route
 
 IDLE_PING_S = 10.0
@@ -56,11 +57,9 @@ class Reader:
         self.thread: threading.Thread | None = None
         self._retired: list[threading.Thread] = []
         self.threads_started = 0
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._wake_r: socket.socket | None = None   # these three exist only while a thread runs
+        self._wake_w: socket.socket | None = None
+        self._selector: selectors.BaseSelector | None = None
         self._entries: dict[Endpoint, _Entry] = {}
         self._next_check = float("inf")
 
@@ -92,8 +91,10 @@ class Reader:
                 return False
             self._inbox.append((what, sub, arg))
             if self.thread is None:
+                self._open_locked()
                 self.threads_started += 1
-                self.thread = threading.Thread(target=self._run, name=f"pubsub_kit:{self.name}:reader", daemon=True)
+                self.thread = runs_callbacks(
+                    threading.Thread(target=self._run, name=f"pubsub_kit:{self.name}:reader", daemon=True))
                 self.thread.start()
             elif not self._woken:
                 self._woken = True
@@ -116,29 +117,41 @@ class Reader:
             self._closed = True
             self._inbox.append(("close", None, None))
             thread = self.thread
-            if thread is not None and not self._woken:
+            if thread is not None and not self._woken and self._wake_w is not None:
                 self._woken = True
                 try:
                     self._wake_w.send(b"\0")
                 except OSError:
                     pass
-        if thread is not None and thread is not threading.current_thread():
+        if thread is not None and not on_callback_thread():
             thread.join(max(0.0, deadline - time.monotonic()))
-        self.join_retired(deadline)
+            self.join_retired(deadline)
         if thread is None or not thread.is_alive():
             self._release()
 
     def _release(self) -> None:
         """Close what is left once no thread runs (or from the loop's last step, when closed from a callback)."""
         with self._lock:
-            if self._wake_r.fileno() < 0:
-                return
             for entry in list(self._entries.values()):
                 entry.link.close()
             self._entries.clear()
+            self._free_locked()
+
+    def _open_locked(self) -> None:
+        """The wake-up socketpair and the selector, for a thread about to start."""
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._woken = False
+
+    def _free_locked(self) -> None:
+        if self._selector is not None:
             self._selector.close()
             self._wake_r.close()
             self._wake_w.close()
+            self._selector = self._wake_r = self._wake_w = None
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -168,10 +181,12 @@ class Reader:
             pass
 
     def _retire_locked(self) -> None:
-        """This thread ends; keep it for a later join, and forget the ones already ended."""
+        """This thread ends, with nothing left to read: keep it for a later join, forget the ones
+        already ended, and close the wake-up sockets (the next thread opens its own)."""
         self._retired = [thread for thread in self._retired if thread.is_alive()]
         self._retired.append(threading.current_thread())
         self.thread = None
+        self._free_locked()
 
     def _take_requests(self) -> bool:
         """Apply what other threads asked for; False when the thread should end."""

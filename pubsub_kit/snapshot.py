@@ -17,7 +17,7 @@ from typing import Any
 
 import redis
 
-from .hub import RedisPubSubHub
+from .hub import HubClosedError, RedisPubSubHub
 from .messages import ReceivedMessage
 
 RECENT_MESSAGES = 15
@@ -143,6 +143,8 @@ def server_view(hub: RedisPubSubHub) -> dict[str, Any]:
     except (redis.ConnectionError, redis.TimeoutError, OSError) as err:
         return {"ok": False, "channels": {}, "channels_not_shown": 0, "numpat": None,
                 "error": clip(f"Redis is unreachable: {err}")}
+    except HubClosedError as err:
+        return {"ok": False, "channels": {}, "channels_not_shown": 0, "numpat": None, "error": clip(str(err))}
 
 
 def snapshot(hub: RedisPubSubHub) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from redis.connection import Connection
 
-from .lane import MAX_QUEUE_BYTES, NO_LANE, Changed, Fences, Lane, OnMessage
+from .lane import MAX_QUEUE_BYTES, NO_LANE, Changed, Fences, Lane, OnMessage, on_callback_thread
 from .ledger import Ledger
 from .messages import ReceivedMessage
 from .reader import IDLE_PING_S
@@ -142,7 +142,13 @@ class Subscription(ConnectionStates):
         return not self._stop.is_set() and not self._failed
 
     def close(self, timeout: float = JOIN_TIMEOUT_S) -> None:
-        """Stop reading, drop the connection and join this subscription's threads."""
+        """Stop reading, drop the connection and join this subscription's threads.
+
+        No ``on_message`` call starts after it returns. From inside a callback it does not
+        wait (the thread it would wait for may be waiting for this one, as when two callbacks
+        close each other's subscriptions): a call already running finishes on its own, and
+        the hub joins the threads at ``shutdown()``.
+        """
         self.begin_close()
         self.join(timeout)
 
@@ -299,14 +305,16 @@ class Subscription(ConnectionStates):
 
     def join(self, timeout: float = JOIN_TIMEOUT_S) -> bool:
         """Wait until the reader let go of the connection and this subscription's threads ended;
-        False if an on_message call is still stuck."""
+        False if an on_message call is still stuck. On a callback thread it never waits (see ``close``)."""
+        if on_callback_thread():
+            return False
         deadline = time.monotonic() + timeout
         removed = self._removed
-        if removed is not None and not self._reader.is_reader_thread():
+        if removed is not None:
             removed.wait(max(0.0, deadline - time.monotonic()))
             self._reader.join_retired(deadline)
         stuck = self._connector.join(deadline) + (self._lane.join(deadline) if self._lane else [])
-        if removed is not None and not removed.is_set() and not self._reader.is_reader_thread():
+        if removed is not None and not removed.is_set():
             stuck.append(f"pubsub_kit:{self.name}: the hub's reader (an inline on_message?)")
         if stuck:
             with self._lock:

@@ -24,7 +24,7 @@ def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[ClusterPubSubHub]:
     monkeypatch.delenv("REDIS_URL", raising=False)
     h = pubsub_kit.connect(cluster=True)
     yield h
-    h.shutdown()
+    h.close()
 
 
 def one_channel_per_master(hub: ClusterPubSubHub) -> list[str]:
