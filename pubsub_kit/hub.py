@@ -31,9 +31,9 @@ from redis.connection import Connection
 from . import names
 from .clients import PUBLISH_SOCKET_TIMEOUT_S, NumpatProbe, default_client
 from .controls import ServerControls
-from .gate import OPEN, Gate, HubClosedError
+from .gate import Gate, HubClosedError
 from .lane import MAX_QUEUE_BYTES
-from .lifecycle import Parts
+from .lifecycle import Parts, SubscriptionLimitError
 from .local import LocalRedis
 from .publisher import UNREACHABLE, Publisher
 from .subscription import IDLE_PING_S, OnMessage, Subscription
@@ -45,10 +45,6 @@ __all__ = ["RedisPubSubHub", "SubscriptionLimitError", "HubClosedError", "defaul
            "CONNECT_TIMEOUT_S", "PUBLISH_SOCKET_TIMEOUT_S", "UNREACHABLE"]
 
 REDIS_URL_ENV = "REDIS_URL"
-
-
-class SubscriptionLimitError(RuntimeError):
-    """The hub already holds ``max_subscriptions``; each one costs a connection and threads."""
 
 
 class RedisPubSubHub(ServerControls):
@@ -157,39 +153,14 @@ class RedisPubSubHub(ServerControls):
             raise ValueError(f"subscription {name!r} has no channels or patterns: give at least one")
         if on_message is not None and not callable(on_message):
             raise TypeError(f"on_message must be callable (a function taking one message), got {on_message!r}")
-        parts = self._parts
-        with parts.gate:  # a shutdown() that starts meanwhile waits for this handshake
-            with parts.lock:
-                if name in parts.subs or name in parts.reserved:
-                    raise ValueError(f"a subscription named {name!r} already exists: unsubscribe({name!r}) first or pick another name")
-                if len(parts.subs) + len(parts.reserved) >= self.max_subscriptions:
-                    raise SubscriptionLimitError(
-                        f"this hub already holds {self.max_subscriptions} subscriptions (max_subscriptions): "
-                        "unsubscribe some, or create the hub with a larger max_subscriptions "
-                        "(each one holds a Redis connection, and a thread while its callback is slow)"
-                    )
-                parts.reserved.add(name)
-                reader, generation = parts.reader, parts.generation
-            try:
-                sub = Subscription(
-                    name, on_message=on_message, connect=connect, reader=reader, **targets,
-                    buffer_size=self.buffer_size,
-                    max_buffer_bytes=self.max_buffer_bytes,
-                    max_queue=self.max_queue,
-                    max_queue_bytes=self.max_queue_bytes,
-                    idle_ping_s=self.idle_ping_s,
-                )
-            finally:
-                with parts.lock:
-                    parts.reserved.discard(name)
-            with parts.lock:
-                current = parts.generation == generation and parts.gate.state == OPEN
-                if current:
-                    parts.subs[name] = sub
-            if not current:  # shutdown() began during the handshake: nothing would read or join this one
-                parts.let_go(sub)
-                raise parts.gate.error()
-        return sub
+        return self._parts.add(name, self.max_subscriptions, lambda reader: Subscription(
+            name, on_message=on_message, connect=connect, reader=reader, **targets,
+            buffer_size=self.buffer_size,
+            max_buffer_bytes=self.max_buffer_bytes,
+            max_queue=self.max_queue,
+            max_queue_bytes=self.max_queue_bytes,
+            idle_ping_s=self.idle_ping_s,
+        ))
 
     def psubscribe(self, name: str, patterns: str | Iterable[str], on_message: OnMessage | None = None) -> Subscription:
         """PSUBSCRIBE to glob patterns such as ``notifications:*`` on a new connection."""

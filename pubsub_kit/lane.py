@@ -21,7 +21,6 @@ never lost silently. Callbacks of one lane never overlap and keep their order.
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 from collections import deque
@@ -59,32 +58,6 @@ class Changed(threading.Condition):
     def notify_all(self) -> None:
         if self._waiters:  # type: ignore[attr-defined]
             super().notify_all()
-
-
-class Fences:
-    """Delivery fences: a PING token per waiter, answered by Redis after every earlier message.
-
-    Not thread-safe by itself: the subscription calls it under its own lock.
-    """
-
-    _ids = itertools.count(1)
-
-    def __init__(self) -> None:
-        self._events: dict[str, threading.Event] = {}
-
-    def add_locked(self) -> tuple[str, threading.Event]:
-        token, event = f"pubsub_kit-barrier-{next(self._ids)}", threading.Event()
-        self._events[token] = event
-        return token, event
-
-    def pop_locked(self, token: str) -> threading.Event | None:
-        return self._events.pop(token, None)
-
-    def release_all_locked(self) -> None:
-        """The connection is gone: nobody waits for what can no longer arrive (it shows as gaps)."""
-        for event in self._events.values():
-            event.set()
-        self._events.clear()
 
 
 def describe(err: BaseException) -> str:

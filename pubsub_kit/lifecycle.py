@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 from .clients import NumpatProbe, disconnect_idle
-from .gate import CLOSED
+from .gate import CLOSED, OPEN
 from .lane import on_callback_thread
 from .publisher import SEND_LOCK_WAIT_S, Publisher
 from .reader import Reader
@@ -31,6 +31,10 @@ from .subscription import JOIN_TIMEOUT_S, Subscription
 # In-flight publishes and subscribes end within their socket timeouts (2-5 s for the hub's own
 # client); one on a client with longer timeouts is waited for this long at most.
 IN_FLIGHT_WAIT_S = SEND_LOCK_WAIT_S
+
+
+class SubscriptionLimitError(RuntimeError):
+    """The hub already holds ``max_subscriptions``; each one costs a connection and threads."""
 
 
 class Parts:
@@ -50,6 +54,39 @@ class Parts:
         self._ending = False
         self._final_pending = False
         self._ended = threading.Condition(self.lock)
+
+    def add(self, name: str, limit: int, build: Callable[[Reader], Subscription]) -> Subscription:
+        """Reserve ``name``, ``build`` the subscription (its handshake runs outside the lock) and hold it.
+
+        A shutdown that starts meanwhile waits for the handshake (the call is inside the gate);
+        if it began before the subscription could be held, the subscription is closed again and
+        ``HubClosedError`` says so: nothing would ever read or join it.
+        """
+        with self.gate:
+            with self.lock:
+                if name in self.subs or name in self.reserved:
+                    raise ValueError(f"a subscription named {name!r} already exists: unsubscribe({name!r}) first "
+                                     "or pick another name")
+                if len(self.subs) + len(self.reserved) >= limit:
+                    raise SubscriptionLimitError(
+                        f"this hub already holds {limit} subscriptions (max_subscriptions): unsubscribe some, or "
+                        "create the hub with a larger max_subscriptions (each one holds a Redis connection, and a "
+                        "thread while its callback is slow)")
+                self.reserved.add(name)
+                reader, generation = self.reader, self.generation
+            try:
+                sub = build(reader)
+            finally:
+                with self.lock:
+                    self.reserved.discard(name)
+            with self.lock:
+                current = self.generation == generation and self.gate.state == OPEN
+                if current:
+                    self.subs[name] = sub
+            if not current:
+                self.let_go(sub)
+                raise self.gate.error()
+        return sub
 
     def end(self, final: bool) -> None:
         """``shutdown()`` (``final=False``) or ``close()`` (``final=True``); see the module's docstring."""

@@ -7,8 +7,8 @@ request (add, remove, PING) and wake the loop through a socketpair. Idle costs
 nothing: the loop blocks until a socket has data or a liveness PING is due, and
 a reader with nothing to read has no thread and no socket at all.
 
-Liveness: a connection quiet for ``idle_ping_s`` gets a PING; no answer within as
-long again means it is half-open, and it is replaced. Any failure on one socket
+Liveness (liveness.py): a connection quiet for ``idle_ping_s`` gets a PING; no answer
+within as long again means it is half-open, and it is replaced. Any failure on one socket
 (closed, unreadable reply, full send buffer) is that subscription's loss: it is
 counted and its reconnect runs on another thread. The thread ends by itself when
 no socket is left and starts again on the next one; if it ever died of a bug,
@@ -17,7 +17,6 @@ every subscription it read says ``failed`` and counts it.
 
 from __future__ import annotations
 
-import itertools
 import selectors
 import socket
 import threading
@@ -27,23 +26,8 @@ from typing import Any
 
 from .endpoint import Endpoint
 from .lane import describe, on_callback_thread, runs_callbacks
+from .liveness import Entry, check_idle
 from .wire import Link, SubscriptionEnded, route
-
-IDLE_PING_S = 10.0
-PING_BATCH = 0.5   # a PING round also takes every link quiet for half the interval: one wake-up for many
-tokens = itertools.count(1)
-_IDLE = "pubsub_kit-idle-"
-
-
-class _Entry:
-    __slots__ = ("sub", "link", "sock", "heard", "idle_token", "ping_s")
-
-    def __init__(self, sub: Endpoint, link: Link, sock: socket.socket, now: float) -> None:
-        self.sub, self.link, self.sock = sub, link, sock
-        self.heard = now
-        self.idle_token: str | None = None
-        self.ping_s = sub.idle_ping_s
-
 
 class Reader:
     """One selector thread for all of a hub's subscriber connections."""
@@ -60,7 +44,7 @@ class Reader:
         self._wake_r: socket.socket | None = None   # these three exist only while a thread runs
         self._wake_w: socket.socket | None = None
         self._selector: selectors.BaseSelector | None = None
-        self._entries: dict[Endpoint, _Entry] = {}
+        self._entries: dict[Endpoint, Entry] = {}
         self._next_check = float("inf")
 
     # -- requests from other threads ---------------------------------------------------
@@ -224,7 +208,7 @@ class Reader:
             return
         now = time.monotonic()
         try:
-            entry = _Entry(sub, link, link.take_over(), now)
+            entry = Entry(sub, link, link.take_over(), now)
             self._selector.register(entry.sock, selectors.EVENT_READ, entry)
         except Exception as err:
             link.close()
@@ -250,7 +234,7 @@ class Reader:
         except Exception as err:
             self._lose(entry, err)
 
-    def _drop(self, entry: _Entry) -> None:
+    def _drop(self, entry: Entry) -> None:
         if self._entries.pop(entry.sub, None) is not None:
             try:
                 self._selector.unregister(entry.sock)
@@ -258,11 +242,11 @@ class Reader:
                 pass
         entry.link.close()
 
-    def _lose(self, entry: _Entry, err: BaseException) -> None:
+    def _lose(self, entry: Entry, err: BaseException) -> None:
         self._drop(entry)
         entry.sub.lost(err)
 
-    def _read(self, entry: _Entry, now: float, received: bool = True) -> None:
+    def _read(self, entry: Entry, now: float, received: bool = True) -> None:
         if entry.sub not in self._entries:
             return  # removed by a callback earlier in this round
         try:
@@ -284,25 +268,7 @@ class Reader:
             self._lose(entry, err)
 
     def _check_idle(self, now: float) -> None:
-        """PING quiet links; a PING unanswered for another interval means a half-open connection."""
-        next_check = float("inf")
-        for entry in list(self._entries.values()):
-            quiet = now - entry.heard
-            if entry.idle_token is not None and quiet >= 2 * entry.ping_s:
-                entry.sub.ping_timed_out()
-                self._lose(entry, ConnectionError(
-                    f"no reply to a PING for {quiet:.1f} s: the connection is half-open (network or server gone)"))
-                continue
-            if entry.idle_token is None and quiet >= entry.ping_s * PING_BATCH:
-                entry.idle_token = f"{_IDLE}{next(tokens)}"
-                try:
-                    entry.link.send(Link.ping_command(entry.idle_token))
-                except Exception as err:
-                    self._lose(entry, err)
-                    continue
-            due = 2 * entry.ping_s if entry.idle_token is not None else entry.ping_s
-            next_check = min(next_check, entry.heard + due)
-        self._next_check = next_check
+        self._next_check = check_idle(list(self._entries.values()), now, self._lose)
 
     def _died(self, err: BaseException) -> None:
         error = f"reader stopped: {describe(err)}"

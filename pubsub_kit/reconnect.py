@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Callable
 import redis
 from redis.connection import Connection
 
-from .lane import Changed, Fences, describe
+from .fences import Fences
+from .lane import Changed, describe
 from .ledger import Ledger
 from .wire import HANDSHAKE_TIMEOUT_S, Link
 

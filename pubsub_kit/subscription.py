@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from redis.connection import Connection
 
-from .lane import MAX_QUEUE_BYTES, NO_LANE, Changed, Fences, Lane, OnMessage, on_callback_thread
+from .fences import FenceRequests, Fences
+from .lane import MAX_QUEUE_BYTES, NO_LANE, Changed, Lane, OnMessage, on_callback_thread
 from .ledger import Ledger
 from .messages import ReceivedMessage
-from .reader import IDLE_PING_S
+from .liveness import IDLE_PING_S
 from .reconnect import ConnectionStates, Connector
 from .tracking import Missed
 from .wire import route
@@ -33,7 +34,7 @@ __all__ = ["Subscription", "OnMessage", "JOIN_TIMEOUT_S", "IDLE_PING_S"]
 JOIN_TIMEOUT_S = 2.0
 
 
-class Subscription(ConnectionStates):
+class Subscription(ConnectionStates, FenceRequests):
     """A named set of channels and/or patterns read on one dedicated connection."""
 
     def __init__(
@@ -251,40 +252,6 @@ class Subscription(ConnectionStates):
             self._changed.notify_all()
         if inline:
             lane.call_inline(received)
-
-    # -- delivery fences -----------------------------------------------------------
-
-    def request_barrier(self) -> threading.Event | None:
-        """Send PING with a token on this connection; its reply follows every earlier message.
-
-        Returns an event set once everything published before this call has been
-        handled, or None when the subscription is not live (its in-flight messages
-        are lost, and will show up as gaps).
-        """
-        with self._lock:
-            if self._state != "live" or self._link is None or self._failed:
-                return None
-            token, event = self._fences.add_locked()
-        if not self._reader.ping(self, token):
-            self.barrier_failed(token)
-            return None
-        return event
-
-    def barrier_failed(self, token: str) -> None:
-        with self._lock:
-            event = self._fences.pop_locked(token)
-        if event is not None:
-            event.set()
-
-    def pong(self, token: str) -> None:
-        """Redis answered a fence's PING: everything before it has arrived."""
-        with self._lock:
-            event = self._fences.pop_locked(token)
-            if event is not None and self._lane is not None:
-                self._lane.barrier_locked(event)
-                return
-        if event is not None:
-            event.set()
 
     # -- shutdown ----------------------------------------------------------------
 
