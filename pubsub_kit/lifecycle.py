@@ -59,8 +59,9 @@ class Parts:
         """Reserve ``name``, ``build`` the subscription (its handshake runs outside the lock) and hold it.
 
         A shutdown that starts meanwhile waits for the handshake (the call is inside the gate);
-        if it began before the subscription could be held, the subscription is closed again and
-        ``HubClosedError`` says so: nothing would ever read or join it.
+        if it began before the subscription could be held, the subscription is closed again,
+        left for that shutdown to join (waiting here could wait for a callback that is running
+        the shutdown), and ``HubClosedError`` says so.
         """
         with self.gate:
             with self.lock:
@@ -83,8 +84,10 @@ class Parts:
                 current = self.generation == generation and self.gate.state == OPEN
                 if current:
                     self.subs[name] = sub
+                else:
+                    self.retiring.append(sub)
             if not current:
-                self.let_go(sub)
+                sub.begin_close()
                 raise self.gate.error()
         return sub
 
