@@ -206,3 +206,25 @@ def test_a_callback_that_shuts_the_hub_down_does_not_stall_it(hub: RedisPubSubHu
     again = hub.subscribe("again", "c")
     assert hub.publish("c", 2) == 1 and again.wait_for(1)
     hub.shutdown()  # from here, the threads the callback could not join are joined
+
+
+def test_a_callback_shutting_down_while_another_thread_subscribes_returns_promptly(hub: RedisPubSubHub) -> None:
+    """The callback runs inline on the reader; a subscribe that loses the race must not wait for it."""
+    for trial in range(10):
+        took: list[float] = []
+
+        def shut(message: Any) -> None:
+            if message.payload == "go":
+                started = time.monotonic()
+                hub.shutdown()
+                took.append(time.monotonic() - started)
+
+        trigger = hub.subscribe("trigger", "t", on_message=shut)
+        for n in range(12):  # proven fast: it runs inline, on the reader
+            hub.publish("t", n)
+            assert trigger.wait_for(n + 1)
+        outcomes, _ = race(hub, lambda: (hub.publish("t", "go"), wait_until(lambda: took, timeout=10)),
+                           subscribing=True)
+        only_success_or_closed(outcomes)
+        assert took and took[0] < 1.0, (trial, took)
+        hub.shutdown()
