@@ -118,7 +118,7 @@ class Kit:
         self.hub.subscribe(f"s{self.count}", channel, on_message=lambda m: on_message(m.payload))
 
     def close(self) -> None:
-        self.hub.shutdown()
+        self.hub.close()
 
 
 CONTENDERS = {"kit": Kit, "raw": RawReaders, "guide": GuideStyle}
@@ -134,7 +134,7 @@ class UnorderedPublisher:
         self.lock = threading.Lock()
         self.seq: dict[str, int] = {}
         self.counts: dict[str, int] = {}
-        self.publisher_id = f"{hub.hub_id}.before"
+        self.publisher_id = f"{hub.hub_id}.before".encode()
 
     def publish(self, channel: str, message: object) -> int:
         data = pubsub_kit.messages.encode_data(message)
@@ -179,7 +179,7 @@ def concurrent_publishers(url: str, threads: int) -> dict[str, tuple[float, floa
         results[label] = (rate, statistics.median(flat), flat[int(len(flat) * 0.99)], counts["gaps"], counts["duplicates"])
         if label == "before":
             sender.close()
-        hub.shutdown()
+        hub.close()
     return results
 
 
@@ -308,7 +308,7 @@ def threads_per_hub(url: str) -> list[tuple[str, int]]:
         hub.publish("t", i)
     hub.wait_until_delivered()
     out.append(("10 fast + 1 slow subscriber", kit_threads(hub)))
-    hub.shutdown()
+    hub.close()
     return out
 
 
@@ -334,7 +334,7 @@ def thousand_subscriptions(url: str, count: int = 1000) -> tuple[float, float, f
     threading.Event().wait(window)
     percent = 100 * (time.process_time() - cpu0) / (time.perf_counter() - wall0)
     grown = rss_mb() - before
-    hub.shutdown()
+    hub.close()
     return percent, grown, made
 
 
@@ -349,7 +349,7 @@ def publish_many_vs_publish(url: str) -> tuple[float, float]:
     start = time.perf_counter()
     hub.publish_many("many", messages)
     batched = 1000 / (time.perf_counter() - start)
-    hub.shutdown()
+    hub.close()
     return single, batched
 
 
@@ -362,7 +362,9 @@ def subscribe_and_shutdown(url: str) -> tuple[float, float]:
         times.append((time.perf_counter() - start) * 1000)
     start = time.perf_counter()
     hub.shutdown()
-    return statistics.median(times), (time.perf_counter() - start) * 1000
+    shut_ms = (time.perf_counter() - start) * 1000
+    hub.close()
+    return statistics.median(times), shut_ms
 
 
 # -- report ------------------------------------------------------------------------------

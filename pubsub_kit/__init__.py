@@ -7,7 +7,7 @@
     hub.wait_until_delivered()
     hub.stats()                            # delivered vs received, gaps, drops, errors
     pubsub_kit.redis_cli(hub)              # what to type in a terminal to watch it with redis-cli
-    hub.shutdown()
+    hub.close()                            # the end: threads joined, private server stopped
 
 One message, module by module: hub.publish() -> publisher.py (sequence number, PUBLISH) ->
 Redis -> reader.py (the hub's one reader thread) -> wire.py (bytes to replies) ->

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from typing import Any, Callable
 
 import redis
 from redis.backoff import NoBackoff
@@ -32,6 +32,17 @@ def default_client(url: str) -> redis.Redis:
     )
 
 
+def disconnect_idle(client: Any) -> None:
+    """Close the idle pooled connections of a client (one server or every cluster node's); the client
+    stays usable and reconnects when next used. Connections in use by other threads are left alone."""
+    pools = [getattr(client, "connection_pool", None)]
+    if pools[0] is None and hasattr(client, "get_nodes"):
+        pools = [getattr(node.redis_connection, "connection_pool", None) for node in client.get_nodes()
+                 if node.redis_connection is not None]
+    for pool in pools:
+        if pool is not None:
+            pool.disconnect(inuse_connections=False)
+
 
 class NumpatProbe:
     """PUBSUB NUMPAT for ``stats()`` on its own short-timeout connection.
@@ -56,7 +67,8 @@ class NumpatProbe:
             self._conn.send_command("PUBSUB", "NUMPAT", check_health=False)
             self._last = int(self._conn.read_response())
         except (*UNREACHABLE, redis.ResponseError, ValueError):
-            self._conn.disconnect()
+            if self._conn is not None:
+                self._conn.disconnect()
             self._last = None
             self._retry_at = time.monotonic() + STATS_PROBE_RETRY_S
         finally:

@@ -11,12 +11,15 @@ or a cluster) is the topology's business (topology.py). Locks guard only
 in-memory state: no network call is made while one is held (the per-channel
 send-order lock in publisher.py is the one deliberate exception), so
 ``stats()`` answers at once even when Redis is frozen.
+
+Two ends (lifecycle.py): ``shutdown()``, the guide's, closes every subscription
+and connection but leaves the hub usable; ``close()`` is final (a with-block's
+end, the garbage collector and the interpreter's exit call it).
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import time
 import uuid
 import weakref
@@ -28,12 +31,12 @@ from redis.connection import Connection
 from . import names
 from .clients import PUBLISH_SOCKET_TIMEOUT_S, NumpatProbe, default_client
 from .controls import ServerControls
+from .gate import Gate, HubClosedError
 from .lane import MAX_QUEUE_BYTES
+from .lifecycle import Parts, SubscriptionLimitError
 from .local import LocalRedis
-from .reader import Reader
-from .messages import encode_data
 from .publisher import UNREACHABLE, Publisher
-from .subscription import IDLE_PING_S, JOIN_TIMEOUT_S, OnMessage, Subscription
+from .subscription import IDLE_PING_S, OnMessage, Subscription
 from .redact import redact_url
 from .topology import Standalone
 from .wire import CONNECT_TIMEOUT_S, subscriber_connection
@@ -42,27 +45,6 @@ __all__ = ["RedisPubSubHub", "SubscriptionLimitError", "HubClosedError", "defaul
            "CONNECT_TIMEOUT_S", "PUBLISH_SOCKET_TIMEOUT_S", "UNREACHABLE"]
 
 REDIS_URL_ENV = "REDIS_URL"
-
-
-class SubscriptionLimitError(RuntimeError):
-    """The hub already holds ``max_subscriptions``; each one costs a connection and threads."""
-
-
-class HubClosedError(RuntimeError):
-    """The hub was shut down: its connections and threads are gone, so it cannot act any more."""
-
-
-def _shutdown(subscriptions: dict[str, Subscription], reader: Reader, owned: list[Any]) -> None:
-    subs = list(subscriptions.values())
-    subscriptions.clear()
-    for sub in subs:
-        sub.begin_close()
-    deadline = time.monotonic() + JOIN_TIMEOUT_S
-    for sub in subs:
-        sub.join(max(0.0, deadline - time.monotonic()))
-    reader.close(deadline)
-    for resource in owned:
-        resource.close()
 
 
 class RedisPubSubHub(ServerControls):
@@ -84,7 +66,7 @@ class RedisPubSubHub(ServerControls):
     ) -> None:
         """Use ``redis_client`` if given, else ``url`` or $REDIS_URL, else a private server.
 
-        Whatever the hub creates (client, private server) it also closes on ``shutdown()``.
+        Whatever the hub creates (client, private server) it closes on ``close()``, not on ``shutdown()``.
         ``idle_ping_s``: a subscription quiet this long sends a PING, and reconnects
         when nothing answers within as long again (a half-open connection).
         ``topology``: where connections go, ``Standalone()`` (the default) or ``Cluster()``.
@@ -105,20 +87,16 @@ class RedisPubSubHub(ServerControls):
         self.idle_ping_s = idle_ping_s
         self.hub_id = uuid.uuid4().hex[:8]
         self._publisher = Publisher(self.redis, self.hub_id, self.display_url)
-        self._lock = threading.Lock()
-        self._subs: dict[str, Subscription] = {}
-        self._reserved: set[str] = set()
-        self._reader = Reader(f"hub-{self.hub_id}")
-        self._numpat = NumpatProbe(self.topology.probe_connection)
-        owned.insert(0, self._numpat)
-        self._finalizer = weakref.finalize(self, _shutdown, self._subs, self._reader, owned)
+        self._parts = Parts(f"hub-{self.hub_id}", self._publisher, NumpatProbe(self.topology.probe_connection), owned)
+        self._finalizer = weakref.finalize(self, self._parts.end, True)
+
+    @property
+    def _gate(self) -> Gate:
+        """What calls that use a connection pass: ``with self._gate:`` (see gate.py)."""
+        return self._parts.gate
 
     def _check_open(self) -> None:
-        if not self._finalizer.alive:
-            raise HubClosedError(
-                f"hub {self.hub_id} was shut down (shutdown() or the end of its with-block): its connections "
-                "and threads are gone. Create a new hub, e.g. pubsub_kit.connect(), and use that one."
-            )
+        self._parts.gate.check()
 
     # -- publishing --------------------------------------------------------------
 
@@ -129,8 +107,11 @@ class RedisPubSubHub(ServerControls):
         exactly and by pattern counts twice, and on a cluster other nodes' subscribers are
         not counted.
 
-        Raises ``redis.ConnectionError`` when Redis did not answer; its text says
-        whether the message was certainly not sent or may still have been delivered.
+        What JSON has no type for (datetime, Decimal, UUID) is sent as its ``str()``, as
+        in the guide; NaN, infinities and text that is not Unicode are refused with a
+        ``ValueError`` naming the value, and nothing is sent. Raises ``redis.ConnectionError``
+        when Redis did not answer; its text says whether the message was certainly not
+        sent or may still have been delivered.
         """
         return self._send("PUBLISH", channel, [message])[0]
 
@@ -140,11 +121,7 @@ class RedisPubSubHub(ServerControls):
 
     def _send(self, command: str, channel: str, messages: Iterable[Any]) -> list[int]:
         self._check_open()
-        channel = names.check_channel(channel)
-        encoded = [encode_data(m) for m in messages]
-        if not encoded:
-            return []
-        return self._publisher.send(command, channel, encoded)
+        return self._publisher.send(command, channel, messages)
 
     # -- subscribing -------------------------------------------------------------
 
@@ -176,57 +153,39 @@ class RedisPubSubHub(ServerControls):
             raise ValueError(f"subscription {name!r} has no channels or patterns: give at least one")
         if on_message is not None and not callable(on_message):
             raise TypeError(f"on_message must be callable (a function taking one message), got {on_message!r}")
-        with self._lock:
-            if name in self._subs or name in self._reserved:
-                raise ValueError(f"a subscription named {name!r} already exists: unsubscribe({name!r}) first or pick another name")
-            if len(self._subs) + len(self._reserved) >= self.max_subscriptions:
-                raise SubscriptionLimitError(
-                    f"this hub already holds {self.max_subscriptions} subscriptions (max_subscriptions): "
-                    "unsubscribe some, or create the hub with a larger max_subscriptions "
-                    "(each one holds a Redis connection, and a thread while its callback is slow)"
-                )
-            self._reserved.add(name)
-        try:
-            sub = Subscription(
-                name, on_message=on_message, connect=connect, reader=self._reader, **targets,
-                buffer_size=self.buffer_size,
-                max_buffer_bytes=self.max_buffer_bytes,
-                max_queue=self.max_queue,
-                max_queue_bytes=self.max_queue_bytes,
-                idle_ping_s=self.idle_ping_s,
-            )
-        finally:
-            with self._lock:
-                self._reserved.discard(name)
-        with self._lock:
-            closed = not self._finalizer.alive
-            if not closed:
-                self._subs[name] = sub
-        if closed:  # shut down while this one was subscribing: nothing would ever join it
-            sub.close()
-            self._check_open()
-        return sub
+        return self._parts.add(name, self.max_subscriptions, lambda reader: Subscription(
+            name, on_message=on_message, connect=connect, reader=reader, **targets,
+            buffer_size=self.buffer_size,
+            max_buffer_bytes=self.max_buffer_bytes,
+            max_queue=self.max_queue,
+            max_queue_bytes=self.max_queue_bytes,
+            idle_ping_s=self.idle_ping_s,
+        ))
 
     def psubscribe(self, name: str, patterns: str | Iterable[str], on_message: OnMessage | None = None) -> Subscription:
         """PSUBSCRIBE to glob patterns such as ``notifications:*`` on a new connection."""
         return self.subscribe(name, None, on_message, patterns=patterns)
 
     def unsubscribe(self, name: str) -> bool:
-        """Close the named subscription and join its threads; False if there was none."""
-        with self._lock:
-            sub = self._subs.pop(name, None)
+        """Close the named subscription and join its threads; False if there was none.
+
+        No ``on_message`` call starts after it returns. From inside a callback it does not
+        wait for threads (they may be waiting for this one); ``shutdown()`` joins them.
+        """
+        with self._parts.lock:
+            sub = self._parts.subs.pop(name, None)
         if sub is None:
             return False
-        sub.close()
+        self._parts.let_go(sub)
         return True
 
     def subscriptions(self) -> list[Subscription]:
-        with self._lock:
-            return list(self._subs.values())
+        with self._parts.lock:
+            return list(self._parts.subs.values())
 
     def get_subscription(self, name: str) -> Subscription | None:
-        with self._lock:
-            return self._subs.get(name)
+        with self._parts.lock:
+            return self._parts.subs.get(name)
 
     # -- waiting, stats, shutdown -------------------------------------------------------
 
@@ -243,7 +202,7 @@ class RedisPubSubHub(ServerControls):
 
     def _refuse_on_reader(self, call: str) -> None:
         """A call that waits for the reader cannot be made from a callback the reader is running."""
-        if self._reader.is_reader_thread():
+        if self._parts.reader.is_reader_thread():
             raise RuntimeError(
                 f"{call} was called from inside an on_message callback, which runs on the hub's reader: what it "
                 "waits for can only happen once the callback returns. Call it from your own code (a notebook "
@@ -258,7 +217,7 @@ class RedisPubSubHub(ServerControls):
         """
         subs = [sub.counters() for sub in self.subscriptions()]
         hub = {"hub_id": self.hub_id, **self._publisher.counters()}
-        hub["pattern_subscriptions"] = self._numpat.value() if self._finalizer.alive else None
+        hub["pattern_subscriptions"] = self._pattern_subscriptions()
 
         def total(key: str) -> int:
             return sum(s[key] for s in subs)
@@ -280,17 +239,39 @@ class RedisPubSubHub(ServerControls):
         return hub
 
     def reset_stats(self) -> None:
-        """Zero the hub's and every subscription's counters (subscriptions stay)."""
+        """Start a new counting period for the hub and every subscription (subscriptions stay).
+
+        The books still balance (``received == handled + dropped + queued``): messages still
+        queued for a slow ``on_message`` belong to the new period, so ``received`` restarts at
+        their number and ``handled``/``dropped`` at zero; ``queue_peak`` restarts at ``queued``.
+        """
         self._publisher.zero()
         for sub in self.subscriptions():
             sub.reset_counters()
 
+    def _pattern_subscriptions(self) -> int | None:
+        try:
+            with self._parts.gate:  # a shutdown never races the probe's connection
+                return self._parts.numpat.value()
+        except HubClosedError:
+            return None
+
     def shutdown(self) -> None:
-        """Close every subscription (threads joined), the publisher and any private server."""
-        self._finalizer()
+        """The guide's shutdown: close every subscription and connection; the hub stays usable.
+
+        Subscriptions are closed (threads joined), publishes and subscribes already in
+        flight finish first (each within its socket timeouts), and the publisher's idle
+        pooled connections and the ``stats()`` probe are disconnected, so no socket is held
+        afterwards. A later subscribe or publish reconnects; a private server the hub started
+        keeps running (``close()`` stops it). A call racing it completes before it returns or
+        raises ``HubClosedError``.
+        """
+        self._parts.end(final=False)
 
     def close(self) -> None:
-        """The final close: what a with-block's end and a lesson's last cell call."""
+        """The final close: ``shutdown()``, then stop the private server (or cluster) and close the
+        client this hub started; every later call raises ``HubClosedError``. A with-block's end,
+        the garbage collector and the interpreter's exit call it; so should a lesson's last cell."""
         self._finalizer()
 
     def __enter__(self) -> "RedisPubSubHub":
@@ -300,7 +281,7 @@ class RedisPubSubHub(ServerControls):
         self.close()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.hub_id} on {self.display_url}: {len(self._subs)} subscriptions>"
+        return f"<{type(self).__name__} {self.hub_id} on {self.display_url}: {len(self._parts.subs)} subscriptions>"
 
     @property
     def display_url(self) -> str:

@@ -21,7 +21,6 @@ never lost silently. Callbacks of one lane never overlap and keep their order.
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 from collections import deque
@@ -61,37 +60,26 @@ class Changed(threading.Condition):
             super().notify_all()
 
 
-class Fences:
-    """Delivery fences: a PING token per waiter, answered by Redis after every earlier message.
-
-    Not thread-safe by itself: the subscription calls it under its own lock.
-    """
-
-    _ids = itertools.count(1)
-
-    def __init__(self) -> None:
-        self._events: dict[str, threading.Event] = {}
-
-    def add_locked(self) -> tuple[str, threading.Event]:
-        token, event = f"pubsub_kit-barrier-{next(self._ids)}", threading.Event()
-        self._events[token] = event
-        return token, event
-
-    def pop_locked(self, token: str) -> threading.Event | None:
-        return self._events.pop(token, None)
-
-    def release_all_locked(self) -> None:
-        """The connection is gone: nobody waits for what can no longer arrive (it shows as gaps)."""
-        for event in self._events.values():
-            event.set()
-        self._events.clear()
-
-
 def describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}"
 
 
-NO_LANE = {"handled": 0, "queued": 0, "queued_bytes": 0, "dropped": 0, "callback_errors": 0,
+_RUNS_CALLBACKS = "pubsub_kit_runs_callbacks"
+
+
+def runs_callbacks(thread: threading.Thread) -> threading.Thread:
+    """Mark ``thread`` as one that calls ``on_message`` (a hub's reader or a lane's worker)."""
+    setattr(thread, _RUNS_CALLBACKS, True)
+    return thread
+
+
+def on_callback_thread() -> bool:
+    """True inside any hub's callback thread: it must never wait for another hub thread,
+    which may be waiting for it (two callbacks closing each other's subscriptions)."""
+    return getattr(threading.current_thread(), _RUNS_CALLBACKS, False)
+
+
+NO_LANE = {"handled": 0, "queued": 0, "queued_bytes": 0, "queue_peak": 0, "dropped": 0, "callback_errors": 0,
            "last_callback_error": None}
 
 
@@ -123,20 +111,27 @@ class Lane:
 
     def counters_locked(self) -> dict[str, Any]:
         return {"handled": self.handled, "queued": self.queued, "queued_bytes": self.queued_bytes,
-                "dropped": self.dropped, "callback_errors": self.callback_errors,
+                "queue_peak": self.queue_peak, "dropped": self.dropped, "callback_errors": self.callback_errors,
                 "last_callback_error": self.last_callback_error}
 
     def zero_locked(self) -> None:
-        self.handled = 0
-        self.dropped = 0
+        self.restart_locked()
         self.callback_errors = 0
         self.last_callback_error: str | None = None
+
+    def restart_locked(self) -> None:
+        """A new counting period: what is still queued belongs to it (the owner's ``received`` says so too)."""
+        self.handled = 0
+        self.dropped = 0
+        self.queue_peak = self.queued  # the most messages held at once in this period
 
     def offer_locked(self, message: ReceivedMessage) -> bool:
         """Queue ``message`` (or count it dropped); True means: call ``call_inline`` now, outside the lock."""
         if self.inline and not self.queued and not self._stopping:
             self.queued = 1
             self.queued_bytes = message.size
+            if not self.queue_peak:
+                self.queue_peak = 1
             return True
         full = self.queued >= self.max_count or (self.queued and self.queued_bytes + message.size > self.max_bytes)
         if full or self._stopping:
@@ -145,6 +140,8 @@ class Lane:
             return False
         self.queued += 1
         self.queued_bytes += message.size
+        if self.queued > self.queue_peak:
+            self.queue_peak = self.queued
         self._queue.append(message)
         self._wake_worker_locked()
         return False
@@ -161,7 +158,8 @@ class Lane:
         if self.worker is None and not self._stopping:
             self.inline = False
             self.workers_started += 1
-            self.worker = threading.Thread(target=self._run, name=f"pubsub_kit:{self.name}:callback", daemon=True)
+            self.worker = runs_callbacks(
+                threading.Thread(target=self._run, name=f"pubsub_kit:{self.name}:callback", daemon=True))
             self._threads = [t for t in self._threads if t.is_alive()] + [self.worker]
             self.worker.start()
         else:

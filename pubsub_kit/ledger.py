@@ -53,7 +53,7 @@ class Ledger:
             channel=_text(raw_channel) or "",
             pattern=_text(raw_pattern),
             payload=unwrapped.payload,
-            received_at_ms=time.time() * 1000.0,
+            received_at_ms=time.time_ns() // 1_000_000,
             kind=kind,
             publisher=unwrapped.publisher,
             seq=unwrapped.seq,

@@ -13,26 +13,55 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-_ENVELOPE = '{"kit":{"hub":"%s","seq":%d,"ts":%.3f},"data":%s}'
+_ENVELOPE = b'{"kit":{"hub":"%b","seq":%d,"ts":%.3f},"data":%b}'
+SHOWN_CHARS = 120
+# Built once: ``json.dumps`` with options builds a new encoder on every call.
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def encode_data(message: Any) -> str:
-    """JSON-encode a caller's message, refusing what JSON cannot carry faithfully."""
+def encode_data(message: Any) -> bytes:
+    """The caller's message as UTF-8 JSON, encoded once, before any sequence number is taken.
+
+    Like the redis.io guide, what JSON has no type for (datetime, Decimal, UUID, a set)
+    is sent as its ``str()``; NaN and infinities are refused (strict JSON has no
+    spelling for them), and so is text that is not Unicode (a lone surrogate).
+    Every refusal names the caller's value, never a place in the kit's envelope.
+    """
     try:
-        return json.dumps(message, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+        text = _ENCODER.encode(message)
     except ValueError as err:
+        if "Circular reference" in str(err):
+            raise ValueError(f"message {shown(message)} contains itself (a circular reference), "
+                             "which JSON cannot carry: publish a copy without the loop") from None
         raise ValueError(
-            f"message contains a non-finite float (NaN or infinity), which JSON cannot carry: "
-            f"replace it with None or a string ({err})"
+            f"message {shown(message)} contains a non-finite float (NaN or infinity), which JSON cannot "
+            f"carry: replace it with None or a string ({err})"
         ) from None
+    except RecursionError:
+        raise ValueError(f"message {shown(message)} is nested too deeply to encode as JSON: flatten it") from None
     except TypeError as err:
         raise TypeError(
-            f"message must be JSON-serialisable (dict, list, str, int, float, bool or None); "
-            f"{err}. Convert it first, e.g. list(a_set) or str(a_datetime)"
+            f"message {shown(message)} cannot be encoded as JSON: {err}. Convert such keys first, "
+            "e.g. {str(k): v for k, v in d.items()}"
+        ) from None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        bad = err.object[err.start:err.end]
+        raise ValueError(
+            f"message {shown(message)} holds {bad!r}, a lone surrogate: not Unicode text, so it cannot be sent "
+            "as UTF-8 (such strings come from bytes decoded with errors='surrogateescape'). Fix the text, "
+            "e.g. s.encode('utf-8', 'surrogateescape').decode('utf-8', 'replace'), then publish again."
         ) from None
 
 
-def wrap(data_json: str, publisher: str, seq: int, sent_at_ms: float) -> str:
+def shown(value: Any) -> str:
+    """A caller's value as an error message quotes it: its repr, cut short."""
+    text = reprlib_text(value)
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
+
+
+def wrap(data_json: bytes, publisher: bytes, seq: int, sent_at_ms: float) -> bytes:
     """The envelope around already-encoded data (so the message is encoded once)."""
     return _ENVELOPE % (publisher, seq, sent_at_ms, data_json)
 
@@ -148,7 +177,7 @@ class ReceivedMessage:
     channel: str
     pattern: str | None
     payload: Any
-    received_at_ms: float
+    received_at_ms: int  # whole milliseconds since the epoch, as in the redis.io guide
     kind: str = "message"
     publisher: str | None = None
     seq: int | None = None

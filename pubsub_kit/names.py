@@ -23,12 +23,22 @@ def check_name(name: object) -> str:
 
 
 def check_channel(channel: object) -> str:
-    """A channel to publish to or subscribe to: a non-empty string."""
+    """A channel to publish to or subscribe to: a non-empty string that UTF-8 can carry."""
     if not isinstance(channel, str):
         raise TypeError(f"channel must be a str such as 'orders:new', got {type(channel).__name__}")
     if not channel:
         raise ValueError("channel is empty: name it, e.g. 'orders:new'")
+    if not channel.isascii():
+        _check_unicode(channel, "channel")
     return channel
+
+
+def _check_unicode(text: str, what: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ValueError(f"{what} {text!r} holds {err.object[err.start:err.end]!r}, a lone surrogate that UTF-8 "
+                         f"cannot carry: fix the name (e.g. decode its bytes with errors='replace')") from None
 
 
 def check_pattern(pattern: object) -> str:
@@ -37,6 +47,8 @@ def check_pattern(pattern: object) -> str:
         raise TypeError(f"pattern must be a str such as 'orders:*', got {type(pattern).__name__}")
     if not pattern:
         raise ValueError("pattern is empty: use e.g. 'notifications:*'")
+    if not pattern.isascii():
+        _check_unicode(pattern, "pattern")
     i = 0
     while i < len(pattern):
         char = pattern[i]
@@ -75,17 +87,11 @@ def _closing_bracket(pattern: str, start: int) -> int:
 
 
 def as_list(targets: str | Iterable[str] | None, check: Callable[[object], str]) -> list[str]:
-    """Accept one target or many; refuse duplicates so counts stay meaningful."""
+    """Accept one target or many; a target listed twice counts once, as Redis itself treats it."""
     if targets is None:
         return []
     items = [targets] if isinstance(targets, str) else list(targets)
-    checked = [check(item) for item in items]
-    seen: set[str] = set()
-    for item in checked:
-        if item in seen:
-            raise ValueError(f"{item!r} is listed twice: list each channel or pattern once")
-        seen.add(item)
-    return checked
+    return list(dict.fromkeys(check(item) for item in items))
 
 
 def glob_match(pattern: str, channel: str) -> bool:

@@ -4,10 +4,11 @@ Each subscription keeps its own connection (the lessons count them, name them
 and kill them), but they are all read here: one PUBLISH to ten subscribers wakes
 one thread, not ten. Other threads never touch a live socket; they post a
 request (add, remove, PING) and wake the loop through a socketpair. Idle costs
-nothing: the loop blocks until a socket has data or a liveness PING is due.
+nothing: the loop blocks until a socket has data or a liveness PING is due, and
+a reader with nothing to read has no thread and no socket at all.
 
-Liveness: a connection quiet for ``idle_ping_s`` gets a PING; no answer within as
-long again means it is half-open, and it is replaced. Any failure on one socket
+Liveness (liveness.py): a connection quiet for ``idle_ping_s`` gets a PING; no answer
+within as long again means it is half-open, and it is replaced. Any failure on one socket
 (closed, unreadable reply, full send buffer) is that subscription's loss: it is
 counted and its reconnect runs on another thread. The thread ends by itself when
 no socket is left and starts again on the next one; if it ever died of a bug,
@@ -16,35 +17,17 @@ every subscription it read says ``failed`` and counts it.
 
 from __future__ import annotations
 
-import itertools
 import selectors
 import socket
 import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .lane import describe
+from .endpoint import Endpoint
+from .lane import describe, on_callback_thread, runs_callbacks
+from .liveness import Entry, check_idle
 from .wire import Link, SubscriptionEnded, route
-
-if TYPE_CHECKING:
-    from .subscription import Subscription
-
-IDLE_PING_S = 10.0
-PING_BATCH = 0.5   # a PING round also takes every link quiet for half the interval: one wake-up for many
-tokens = itertools.count(1)
-_IDLE = "pubsub_kit-idle-"
-
-
-class _Entry:
-    __slots__ = ("sub", "link", "sock", "heard", "idle_token", "ping_s")
-
-    def __init__(self, sub: Subscription, link: Link, sock: socket.socket, now: float) -> None:
-        self.sub, self.link, self.sock = sub, link, sock
-        self.heard = now
-        self.idle_token: str | None = None
-        self.ping_s = sub.idle_ping_s
-
 
 class Reader:
     """One selector thread for all of a hub's subscriber connections."""
@@ -58,27 +41,25 @@ class Reader:
         self.thread: threading.Thread | None = None
         self._retired: list[threading.Thread] = []
         self.threads_started = 0
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
-        self._entries: dict[Subscription, _Entry] = {}
+        self._wake_r: socket.socket | None = None   # these three exist only while a thread runs
+        self._wake_w: socket.socket | None = None
+        self._selector: selectors.BaseSelector | None = None
+        self._entries: dict[Endpoint, Entry] = {}
         self._next_check = float("inf")
 
     # -- requests from other threads ---------------------------------------------------
 
-    def add(self, sub: Subscription, link: Link) -> bool:
+    def add(self, sub: Endpoint, link: Link) -> bool:
         """Start reading ``link`` for ``sub``; False (and the link closed) once the reader is closed."""
         if not self._post("add", sub, link):
             link.close()
             return False
         return True
 
-    def ping(self, sub: Subscription, token: str) -> bool:
+    def ping(self, sub: Endpoint, token: str) -> bool:
         return self._post("ping", sub, token)
 
-    def remove(self, sub: Subscription) -> threading.Event:
+    def remove(self, sub: Endpoint) -> threading.Event:
         """Stop reading ``sub`` and close its link; the event is set once that is done."""
         done = threading.Event()
         if not self._post("remove", sub, done):
@@ -94,8 +75,10 @@ class Reader:
                 return False
             self._inbox.append((what, sub, arg))
             if self.thread is None:
+                self._open_locked()
                 self.threads_started += 1
-                self.thread = threading.Thread(target=self._run, name=f"pubsub_kit:{self.name}:reader", daemon=True)
+                self.thread = runs_callbacks(
+                    threading.Thread(target=self._run, name=f"pubsub_kit:{self.name}:reader", daemon=True))
                 self.thread.start()
             elif not self._woken:
                 self._woken = True
@@ -118,29 +101,41 @@ class Reader:
             self._closed = True
             self._inbox.append(("close", None, None))
             thread = self.thread
-            if thread is not None and not self._woken:
+            if thread is not None and not self._woken and self._wake_w is not None:
                 self._woken = True
                 try:
                     self._wake_w.send(b"\0")
                 except OSError:
                     pass
-        if thread is not None and thread is not threading.current_thread():
+        if thread is not None and not on_callback_thread():
             thread.join(max(0.0, deadline - time.monotonic()))
-        self.join_retired(deadline)
+            self.join_retired(deadline)
         if thread is None or not thread.is_alive():
             self._release()
 
     def _release(self) -> None:
         """Close what is left once no thread runs (or from the loop's last step, when closed from a callback)."""
         with self._lock:
-            if self._wake_r.fileno() < 0:
-                return
             for entry in list(self._entries.values()):
                 entry.link.close()
             self._entries.clear()
+            self._free_locked()
+
+    def _open_locked(self) -> None:
+        """The wake-up socketpair and the selector, for a thread about to start."""
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._woken = False
+
+    def _free_locked(self) -> None:
+        if self._selector is not None:
             self._selector.close()
             self._wake_r.close()
             self._wake_w.close()
+            self._selector = self._wake_r = self._wake_w = None
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -170,10 +165,12 @@ class Reader:
             pass
 
     def _retire_locked(self) -> None:
-        """This thread ends; keep it for a later join, and forget the ones already ended."""
+        """This thread ends, with nothing left to read: keep it for a later join, forget the ones
+        already ended, and close the wake-up sockets (the next thread opens its own)."""
         self._retired = [thread for thread in self._retired if thread.is_alive()]
         self._retired.append(threading.current_thread())
         self.thread = None
+        self._free_locked()
 
     def _take_requests(self) -> bool:
         """Apply what other threads asked for; False when the thread should end."""
@@ -205,13 +202,13 @@ class Reader:
             elif what == "add":
                 arg.close()
 
-    def _do_add(self, sub: Subscription, link: Link) -> None:
+    def _do_add(self, sub: Endpoint, link: Link) -> None:
         if sub in self._entries or sub.closing:
             link.close()
             return
         now = time.monotonic()
         try:
-            entry = _Entry(sub, link, link.take_over(), now)
+            entry = Entry(sub, link, link.take_over(), now)
             self._selector.register(entry.sock, selectors.EVENT_READ, entry)
         except Exception as err:
             link.close()
@@ -221,13 +218,13 @@ class Reader:
         self._next_check = min(self._next_check, now + entry.ping_s)
         self._read(entry, now, received=False)  # replies the handshake already buffered
 
-    def _do_remove(self, sub: Subscription, done: threading.Event) -> None:
+    def _do_remove(self, sub: Endpoint, done: threading.Event) -> None:
         entry = self._entries.get(sub)
         if entry is not None:
             self._drop(entry)
         done.set()
 
-    def _do_ping(self, sub: Subscription, token: str) -> None:
+    def _do_ping(self, sub: Endpoint, token: str) -> None:
         entry = self._entries.get(sub)
         if entry is None:
             sub.barrier_failed(token)
@@ -237,7 +234,7 @@ class Reader:
         except Exception as err:
             self._lose(entry, err)
 
-    def _drop(self, entry: _Entry) -> None:
+    def _drop(self, entry: Entry) -> None:
         if self._entries.pop(entry.sub, None) is not None:
             try:
                 self._selector.unregister(entry.sock)
@@ -245,11 +242,11 @@ class Reader:
                 pass
         entry.link.close()
 
-    def _lose(self, entry: _Entry, err: BaseException) -> None:
+    def _lose(self, entry: Entry, err: BaseException) -> None:
         self._drop(entry)
         entry.sub.lost(err)
 
-    def _read(self, entry: _Entry, now: float, received: bool = True) -> None:
+    def _read(self, entry: Entry, now: float, received: bool = True) -> None:
         if entry.sub not in self._entries:
             return  # removed by a callback earlier in this round
         try:
@@ -271,25 +268,7 @@ class Reader:
             self._lose(entry, err)
 
     def _check_idle(self, now: float) -> None:
-        """PING quiet links; a PING unanswered for another interval means a half-open connection."""
-        next_check = float("inf")
-        for entry in list(self._entries.values()):
-            quiet = now - entry.heard
-            if entry.idle_token is not None and quiet >= 2 * entry.ping_s:
-                entry.sub.ping_timed_out()
-                self._lose(entry, ConnectionError(
-                    f"no reply to a PING for {quiet:.1f} s: the connection is half-open (network or server gone)"))
-                continue
-            if entry.idle_token is None and quiet >= entry.ping_s * PING_BATCH:
-                entry.idle_token = f"{_IDLE}{next(tokens)}"
-                try:
-                    entry.link.send(Link.ping_command(entry.idle_token))
-                except Exception as err:
-                    self._lose(entry, err)
-                    continue
-            due = 2 * entry.ping_s if entry.idle_token is not None else entry.ping_s
-            next_check = min(next_check, entry.heard + due)
-        self._next_check = next_check
+        self._next_check = check_idle(list(self._entries.values()), now, self._lose)
 
     def _died(self, err: BaseException) -> None:
         error = f"reader stopped: {describe(err)}"

@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any, Callable
 import redis
 from redis.connection import Connection
 
-from .lane import describe
+from .fences import Fences
+from .lane import Changed, describe
+from .ledger import Ledger
 from .wire import HANDSHAKE_TIMEOUT_S, Link
 
 if TYPE_CHECKING:
-    from .subscription import Subscription
+    from .reader import Reader
 
 BACKOFF_FIRST_S = 0.05
 BACKOFF_CAP_S = 2.0
@@ -138,10 +140,23 @@ class ConnectionStates:
     ``live`` once a subscribed link is handed to the reader; ``reconnecting`` after
     a loss (counted), or ``offline`` when taken down on purpose (not counted);
     ``failed`` only if the reader itself died. Uses the subscription's lock,
-    ledger, fences, connector and reader.
+    ledger, fences, connector and reader, declared here so this module never
+    needs the class it is mixed into.
     """
 
-    def _attach(self: Subscription, link: Link) -> bool:
+    _lock: threading.Lock
+    _changed: Changed
+    _stop: threading.Event
+    _online: threading.Event
+    _state: str
+    _failed: bool
+    _link: Link | None
+    _ledger: Ledger
+    _fences: Fences
+    _connector: Connector
+    _reader: Reader
+
+    def _attach(self, link: Link) -> bool:
         """Hand a subscribed link to the hub's reader; the subscription is live from here."""
         with self._lock:
             if self._stop.is_set():
@@ -152,7 +167,7 @@ class ConnectionStates:
             self._changed.notify_all()
             return self._reader.add(self, link)  # posted under the lock: a close posts its removal after it
 
-    def lost(self: Subscription, err: BaseException) -> None:
+    def lost(self, err: BaseException) -> None:
         """The reader dropped this subscription's link: count it (unless taken offline) and reconnect."""
         with self._lock:
             self._link = None
@@ -165,7 +180,7 @@ class ConnectionStates:
             self._changed.notify_all()
         self._connector.reconnect(self._stop, self._online, self._went_offline, self._failed_attempt, self._reconnected)
 
-    def _went_offline(self: Subscription) -> None:
+    def _went_offline(self) -> None:
         with self._lock:
             if self._stop.is_set():
                 return  # closing: "closed" stays the state
@@ -173,25 +188,25 @@ class ConnectionStates:
             self._fences.release_all_locked()
             self._changed.notify_all()
 
-    def _failed_attempt(self: Subscription, err: BaseException) -> None:
+    def _failed_attempt(self, err: BaseException) -> None:
         with self._lock:
             self._ledger.failed_attempt(describe(err))
 
-    def _reconnected(self: Subscription, link: Link) -> None:
+    def _reconnected(self, link: Link) -> None:
         with self._lock:
             if not self._stop.is_set():
                 self._ledger.reconnects += 1
         self._attach(link)
 
-    def ping_timed_out(self: Subscription) -> None:
+    def ping_timed_out(self) -> None:
         with self._lock:
             self._ledger.ping_timeouts += 1
 
-    def reply_failed(self: Subscription, error: str) -> None:
+    def reply_failed(self, error: str) -> None:
         with self._lock:
             self._ledger.reader_error(error)
 
-    def reader_died(self: Subscription, error: str) -> None:
+    def reader_died(self, error: str) -> None:
         with self._lock:
             self._failed = True
             self._link = None

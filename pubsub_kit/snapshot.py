@@ -17,7 +17,7 @@ from typing import Any
 
 import redis
 
-from .hub import RedisPubSubHub
+from .hub import HubClosedError, RedisPubSubHub
 from .messages import ReceivedMessage
 
 RECENT_MESSAGES = 15
@@ -103,10 +103,6 @@ def _subscriber(hub: RedisPubSubHub, sub: dict[str, Any]) -> dict[str, Any]:
         out[key] = items
     live = hub.get_subscription(sub["name"])
     out["messages"] = [_message(m) for m in (live.messages(limit=RECENT_MESSAGES) if live else [])]
-    if live is not None and live.on_message is not None:
-        # Arrived but not yet through on_message: the counters' ``queued`` leaves out
-        # the batch the callback thread has already taken, which is most of a backlog.
-        out["queued"] = max(sub["queued"], sub["received"] - sub["handled"] - sub["dropped"])
     return out
 
 
@@ -147,6 +143,8 @@ def server_view(hub: RedisPubSubHub) -> dict[str, Any]:
     except (redis.ConnectionError, redis.TimeoutError, OSError) as err:
         return {"ok": False, "channels": {}, "channels_not_shown": 0, "numpat": None,
                 "error": clip(f"Redis is unreachable: {err}")}
+    except HubClosedError as err:
+        return {"ok": False, "channels": {}, "channels_not_shown": 0, "numpat": None, "error": clip(str(err))}
 
 
 def snapshot(hub: RedisPubSubHub) -> dict[str, Any]:

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from redis.connection import Connection
 
-from .lane import MAX_QUEUE_BYTES, NO_LANE, Changed, Fences, Lane, OnMessage
+from .fences import FenceRequests, Fences
+from .lane import MAX_QUEUE_BYTES, NO_LANE, Changed, Lane, OnMessage, on_callback_thread
 from .ledger import Ledger
 from .messages import ReceivedMessage
-from .reader import IDLE_PING_S
+from .liveness import IDLE_PING_S
 from .reconnect import ConnectionStates, Connector
 from .tracking import Missed
 from .wire import route
@@ -33,7 +34,7 @@ __all__ = ["Subscription", "OnMessage", "JOIN_TIMEOUT_S", "IDLE_PING_S"]
 JOIN_TIMEOUT_S = 2.0
 
 
-class Subscription(ConnectionStates):
+class Subscription(ConnectionStates, FenceRequests):
     """A named set of channels and/or patterns read on one dedicated connection."""
 
     def __init__(
@@ -119,18 +120,36 @@ class Subscription(ConnectionStates):
             return self._ledger.arrived - self._received_base
 
     def reset_received(self) -> None:
-        """Start counting (and buffering) from zero again."""
+        """Start a new counting period, keeping ``received == handled + dropped + queued``.
+
+        Messages still queued for ``on_message`` belong to the new period: ``received``
+        restarts at their number and ``handled``/``dropped`` at zero, so each of them is
+        counted once when it is handled. The recent-message buffer empties.
+        """
         with self._lock:
-            self._received_base = self._ledger.arrived
-            self._ledger.forget_messages()
-            self._changed.notify_all()
+            self._restart_locked()
+
+    def _restart_locked(self) -> None:
+        queued = 0
+        if self._lane is not None:
+            self._lane.restart_locked()
+            queued = self._lane.queued
+        self._received_base = self._ledger.arrived - queued
+        self._ledger.forget_messages()
+        self._changed.notify_all()
 
     def is_alive(self) -> bool:
         """True while open and read; False once closed or failed (never a silent death)."""
         return not self._stop.is_set() and not self._failed
 
     def close(self, timeout: float = JOIN_TIMEOUT_S) -> None:
-        """Stop reading, drop the connection and join this subscription's threads."""
+        """Stop reading, drop the connection and join this subscription's threads.
+
+        No ``on_message`` call starts after it returns. From inside a callback it does not
+        wait (the thread it would wait for may be waiting for this one, as when two callbacks
+        close each other's subscriptions): a call already running finishes on its own, and
+        the hub joins the threads at ``shutdown()``.
+        """
         self.begin_close()
         self.join(timeout)
 
@@ -181,12 +200,12 @@ class Subscription(ConnectionStates):
             return self._changed.wait_for(lambda: self._settled_locked() - self._received_base >= count, timeout)
 
     def reset_counters(self) -> None:
-        """Zero every counter and the buffer (the hub's ``reset_stats``)."""
+        """Zero every counter and the buffer (the hub's ``reset_stats``); see ``reset_received`` for the backlog."""
         with self._lock:
             self._ledger.zero()
             if self._lane:
                 self._lane.zero_locked()
-        self.reset_received()
+            self._restart_locked()
 
     def mark_offline(self) -> None:
         """Stay disconnected after the next connection loss (see ``hub.take_offline``).
@@ -234,40 +253,6 @@ class Subscription(ConnectionStates):
         if inline:
             lane.call_inline(received)
 
-    # -- delivery fences -----------------------------------------------------------
-
-    def request_barrier(self) -> threading.Event | None:
-        """Send PING with a token on this connection; its reply follows every earlier message.
-
-        Returns an event set once everything published before this call has been
-        handled, or None when the subscription is not live (its in-flight messages
-        are lost, and will show up as gaps).
-        """
-        with self._lock:
-            if self._state != "live" or self._link is None or self._failed:
-                return None
-            token, event = self._fences.add_locked()
-        if not self._reader.ping(self, token):
-            self.barrier_failed(token)
-            return None
-        return event
-
-    def barrier_failed(self, token: str) -> None:
-        with self._lock:
-            event = self._fences.pop_locked(token)
-        if event is not None:
-            event.set()
-
-    def pong(self, token: str) -> None:
-        """Redis answered a fence's PING: everything before it has arrived."""
-        with self._lock:
-            event = self._fences.pop_locked(token)
-            if event is not None and self._lane is not None:
-                self._lane.barrier_locked(event)
-                return
-        if event is not None:
-            event.set()
-
     # -- shutdown ----------------------------------------------------------------
 
     def begin_close(self) -> None:
@@ -287,14 +272,16 @@ class Subscription(ConnectionStates):
 
     def join(self, timeout: float = JOIN_TIMEOUT_S) -> bool:
         """Wait until the reader let go of the connection and this subscription's threads ended;
-        False if an on_message call is still stuck."""
+        False if an on_message call is still stuck. On a callback thread it never waits (see ``close``)."""
+        if on_callback_thread():
+            return False
         deadline = time.monotonic() + timeout
         removed = self._removed
-        if removed is not None and not self._reader.is_reader_thread():
+        if removed is not None:
             removed.wait(max(0.0, deadline - time.monotonic()))
             self._reader.join_retired(deadline)
         stuck = self._connector.join(deadline) + (self._lane.join(deadline) if self._lane else [])
-        if removed is not None and not removed.is_set() and not self._reader.is_reader_thread():
+        if removed is not None and not removed.is_set():
             stuck.append(f"pubsub_kit:{self.name}: the hub's reader (an inline on_message?)")
         if stuck:
             with self._lock:

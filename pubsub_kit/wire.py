@@ -23,6 +23,8 @@ from redis._parsers import hiredis as _hiredis_parser
 from redis.connection import AbstractConnection, Connection
 from redis.retry import Retry
 
+from .endpoint import Endpoint
+
 # A non-blocking socket with nothing to give now; on TLS (rediss://) a partial record says
 # "want read/write" instead, which is no more a lost connection than BlockingIOError is.
 _NOTHING_YET = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
@@ -89,7 +91,7 @@ RECV_BYTES = 256 * 1024
 _NOT_ENOUGH = getattr(_hiredis_parser, "NOT_ENOUGH_DATA", False)
 
 
-def route(sub: Any, reply: Any) -> None:
+def route(sub: Endpoint, reply: Any) -> None:
     """What one RESP2 reply means for ``sub``: a message, a pmessage, an smessage, or a fence's pong."""
     kind = reply[0]
     if kind == b"message" or kind == b"smessage":

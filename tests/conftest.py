@@ -49,7 +49,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalRedis]:
 def hub(server: LocalRedis) -> Iterator[RedisPubSubHub]:
     h = RedisPubSubHub(server=server)
     yield h
-    h.shutdown()
+    h.close()
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ test-artifacts/ for a human to look at.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -140,6 +140,35 @@ def test_lesson_01_runs_in_jupyterlab_and_its_button_publishes(lab: str) -> None
         page.screenshot(path=str(ARTIFACTS / "lesson01-publish-button.png"))
 
 
+def kernel_value(page, expression: str) -> object:
+    """Evaluate ``expression`` in the open notebook's kernel, quietly, and return its value.
+
+    The request travels the kernel's shell channel behind every widget update the page
+    sent before it, so once this returns a widget's new value, a click sent now sees it.
+    """
+    text = page.evaluate("""async (expression) => {
+        const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+        const reply = await kernel.requestExecute(
+            {code: "", silent: true, store_history: false, user_expressions: {value: expression}}).done;
+        const value = reply.content.user_expressions.value;
+        return value.status === "ok" ? value.data["text/plain"] : `error: ${value.ename}: ${value.evalue}`;
+    }""", expression)
+    assert not text.startswith("error: "), text
+    return ast.literal_eval(text)
+
+
+def fill_synced(page, field, value: str, attribute: str, expected: object) -> None:
+    """Type into a dashboard field, leave it (a number field syncs then), and wait until the kernel has it."""
+    field.fill(value)
+    field.blur()
+    assert wait_until(lambda: kernel_value(page, f"dash.{attribute}.value") == expected, timeout=15), \
+        f"dash.{attribute} never reached {expected!r} in the kernel"
+
+
+WATCHER = "(lambda c: (c['received'], c['handled'], c['dropped'], c['queue_peak']))" \
+          "(hub.get_subscription('watcher').counters())"
+
+
 def test_dashboard_shows_a_new_pattern_subscriber_and_a_loss(lab: str) -> None:
     with lab_page("dashboard-failure.png") as page:
         open_and_run(page, lab, "07_dashboard.ipynb")
@@ -148,14 +177,15 @@ def test_dashboard_shows_a_new_pattern_subscriber_and_a_loss(lab: str) -> None:
         assert wait_until(lambda: page.locator(".pubsub-kit-panel").count() >= 4, timeout=90)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
 
-        dash.locator(".dash-sub-name input").fill("watcher")
+        fill_synced(page, dash.locator(".dash-sub-name input"), "watcher", "sub_name", "watcher")
         dash.locator(".dash-sub-kind select").select_option("pattern")
-        dash.locator(".dash-sub-targets input").fill("chat:*")
+        assert wait_until(lambda: kernel_value(page, "dash.sub_kind.value") == "pattern", timeout=15)
+        fill_synced(page, dash.locator(".dash-sub-targets input"), "chat:*", "sub_targets", "chat:*")
         dash.locator(".dash-subscribe").click()
         watcher = page.locator(".pubsub-kit-panel").filter(has_text="watcher")
         assert wait_until(lambda: watcher.count() == 1, timeout=10)
-        dash.locator(".dash-channel input").fill("chat:lobby")
-        dash.locator(".dash-copies input").fill("3")
+        fill_synced(page, dash.locator(".dash-channel input"), "chat:lobby", "channel", "chat:lobby")
+        fill_synced(page, dash.locator(".dash-copies input"), "3", "copies", 3)
         dash.locator(".dash-publish").click()
         assert wait_until(lambda: watcher.locator("li").count() == 3, timeout=10)
         table = dash.locator(".dash-table")
@@ -170,25 +200,28 @@ def test_dashboard_shows_a_new_pattern_subscriber_and_a_loss(lab: str) -> None:
 
         watcher.locator("button", has_text="Offline").click()
         assert wait_until(lambda: "offline" in watcher.inner_text(), timeout=10)
-        dash.locator(".dash-copies input").fill("1")
+        fill_synced(page, dash.locator(".dash-copies input"), "1", "copies", 1)
         dash.locator(".dash-publish").click()
         assert wait_until(lambda: "· live" in watcher.inner_text(), timeout=15)
         dash.locator(".dash-publish").click()
         assert wait_until(lambda: "gaps 1" in watcher.inner_text(), timeout=10), watcher.inner_text()
 
+        # A slow callback: end states only (what arrived, what was handled, the queue's peak),
+        # never a queue length that lasts under a second.
         watcher.locator("button", has_text="Slow callback").click()
-        dash.locator(".dash-copies input").fill("10")
+        received, *_ = kernel_value(page, WATCHER)
+        fill_synced(page, dash.locator(".dash-copies input"), "10", "copies", 10)
         dash.locator(".dash-publish").click()
         counters = watcher.locator(".dash-counters")
-        assert wait_until(lambda: _queued(counters.inner_text()) >= 5, timeout=10), counters.inner_text()
-        seen = _queued(counters.inner_text())
-        dash.locator(".dash-copies input").fill("20")
+        assert wait_until(lambda: f"received {received + 10} · handled {received + 10} ·" in counters.inner_text(),
+                          timeout=30), counters.inner_text()
+        total, handled, dropped, peak = kernel_value(page, WATCHER)
+        assert (total, handled, dropped) == (received + 10, received + 10, 0) and peak >= 5, (total, peak)
+        fill_synced(page, dash.locator(".dash-copies input"), "20", "copies", 20)
         dash.locator(".dash-publish").click()
-        assert wait_until(lambda: _queued(counters.inner_text()) > seen, timeout=10), counters.inner_text()
+        assert wait_until(lambda: f"received {received + 30} · handled {received + 30} ·" in counters.inner_text(),
+                          timeout=45), counters.inner_text()
+        total, handled, dropped, peak = kernel_value(page, WATCHER)
+        assert (total, handled, dropped) == (received + 30, received + 30, 0) and peak >= 15, (total, peak)
         watcher.scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
-
-
-def _queued(text: str) -> int:
-    found = re.search(r"queued (\d+)", text)
-    return int(found.group(1)) if found else -1

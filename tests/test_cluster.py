@@ -24,7 +24,7 @@ def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[ClusterPubSubHub]:
     monkeypatch.delenv("REDIS_URL", raising=False)
     h = pubsub_kit.connect(cluster=True)
     yield h
-    h.shutdown()
+    h.close()
 
 
 def one_channel_per_master(hub: ClusterPubSubHub) -> list[str]:
@@ -126,3 +126,19 @@ def test_no_cluster_process_outlives_close_or_a_killed_owner() -> None:
     owner.send_signal(signal.SIGKILL)
     owner.wait(timeout=5)
     assert wait_until(lambda: all(process_gone(p) for p in pids), timeout=2)
+
+
+def test_a_cluster_hub_is_usable_after_shutdown_and_close_stops_its_cluster(hub: ClusterPubSubHub) -> None:
+    channels = one_channel_per_master(hub)
+    hub.ssubscribe("before", channels[0])
+    assert hub.spublish(channels[0], 1) == 1 and hub.publish("plain", 1) == 0
+    hub.shutdown()
+    assert hub.subscriptions() == []
+    pools = [node.redis_connection.connection_pool for node in hub.redis.get_nodes() if node.redis_connection]
+    assert all(conn._sock is None for pool in pools for conn in pool._available_connections), \
+        "shutdown() disconnected every node's idle pooled connection"
+    after = hub.ssubscribe("after", channels[0])
+    assert hub.spublish(channels[0], 2) == 1 and after.wait_for(1)
+    pids = [node.pid for node in hub.server.nodes]
+    hub.close()
+    assert wait_until(lambda: all(process_gone(pid) for pid in pids), timeout=5)

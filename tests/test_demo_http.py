@@ -140,7 +140,7 @@ def test_the_subscription_cap_is_a_clear_409(server: LocalRedis) -> None:
         assert status == 409 and "max_subscriptions" in answer["error"]
     finally:
         demo.close()
-        hub.shutdown()
+        hub.close()
 
 
 def test_redis_down_is_a_503_and_the_demo_recovers(demo: DemoServer, hub: RedisPubSubHub, server: LocalRedis) -> None:

@@ -92,20 +92,23 @@ def test_a_refused_connection_is_a_definite_failure_and_gives_the_number_back(se
         stats = closed.stats()
         assert (stats["publish_errors"], stats["publish_unknown"]) == (1, 0)
         assert stats["pattern_subscriptions"] is None, "unknown while Redis does not answer"
-        closed.shutdown()
+        closed.close()
         hub.publish("c", 2)
         assert sub.wait_for(2) and sub.counters()["gaps"] == 0
 
 
-def test_using_a_hub_after_shutdown_names_the_shutdown(server: LocalRedis) -> None:
+def test_using_a_hub_after_close_names_the_close(server: LocalRedis) -> None:
     hub = RedisPubSubHub(server=server)
-    hub.shutdown()
+    hub.close()
     for call in (lambda: hub.publish("c", 1), lambda: hub.publish_many("c", [1]),
                  lambda: hub.subscribe("s", "c"), lambda: hub.psubscribe("p", "c*"),
-                 lambda: hub.active_channels()):
-        with pytest.raises(HubClosedError, match="shut down"):
+                 lambda: hub.active_channels(), lambda: hub.kill_connection("s")):
+        with pytest.raises(HubClosedError, match="was closed"):
             call()
+    hub.shutdown()
+    hub.close()
     assert hub.subscriptions() == [] and hub.stats()["published_total"] == 0
+    assert hub.stats()["pattern_subscriptions"] is None
 
 
 def test_subscribe_on_a_frozen_server_fails_fast_naming_the_server(hub: RedisPubSubHub, server: LocalRedis) -> None:

@@ -110,16 +110,19 @@ def test_redis_url_is_used_and_no_private_server_is_started(server: LocalRedis, 
         hub.redis.set("marker", "1")
         assert redis.Redis.from_url(server.url, db=2).get("marker") == b"1"
     finally:
-        hub.shutdown()
-    assert redis.Redis.from_url(server.url).ping(), "shutdown must not stop a server the hub does not own"
+        hub.close()
+    assert redis.Redis.from_url(server.url).ping(), "close() must not stop a server the hub does not own"
 
 
-def test_connect_without_url_starts_and_stops_a_private_server(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_connect_without_url_starts_a_private_server_that_only_close_stops(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("REDIS_URL", raising=False)
     hub = pubsub_kit.connect()
     pid = hub.server.pid
     assert hub.redis.ping()
     hub.shutdown()
+    assert not process_gone(pid), "shutdown() leaves the hub usable, so its server keeps running"
+    assert hub.publish("c", 1) == 0
+    hub.close()
     assert wait_until(lambda: process_gone(pid), timeout=2)
 
 

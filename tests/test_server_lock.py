@@ -109,7 +109,7 @@ def test_no_view_shows_the_password_of_a_user_supplied_url(server: LocalRedis, m
             assert server.password not in text
         assert "***" in repr(hub) and "***" in report
     finally:
-        hub.shutdown()
+        hub.close()
 
 
 def test_a_failed_publish_does_not_show_the_password(server: LocalRedis) -> None:
@@ -121,7 +121,7 @@ def test_a_failed_publish_does_not_show_the_password(server: LocalRedis) -> None
         assert server.password not in str(caught.value)
         assert server.password not in json.dumps(hub.stats())
     finally:
-        hub.shutdown()
+        hub.close()
 
 
 def test_the_environment_check_really_connects_to_redis_url(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,7 +35,7 @@ def main() -> None:
         pass
     finally:
         server.close()
-        hub.shutdown()
+        hub.close()
 
 
 if __name__ == "__main__":

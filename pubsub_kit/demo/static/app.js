@@ -86,7 +86,8 @@ function renderSubscribers(subs) {
     panel.append(el("div", `${sub.kind}: ${sub.targets.join(", ")}`));
     panel.append(el("div", sub.state, "state state-" + sub.state));
     panel.append(el("div",
-      `received ${sub.received} · handled ${sub.handled} · queued ${sub.queued} · gaps ${sub.gaps}` +
+      `received ${sub.received} · handled ${sub.handled} · queued ${sub.queued} · queue peak ${sub.queue_peak}` +
+      ` · gaps ${sub.gaps}` +
       ` · duplicates ${sub.duplicates} · dropped ${sub.dropped}` +
       ` · disconnects ${sub.disconnects} · reconnects ${sub.reconnects}`, "counters"));
     const unsubscribe = el("button", "Unsubscribe");
