@@ -7,7 +7,12 @@ PORT   ?= 8888
 
 .PHONY: lab test kernel bench wheelhouse clean
 
+# pip alone, on an older Python, spends minutes resolving before it fails: say so at once.
+NEED_PY := import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else \
+	f"pubsub_kit needs Python >= 3.11; $(PYTHON) is {v.major}.{v.minor}. Install 3.11 or newer, then: make clean; make lab PYTHON=python3.12")
+
 $(BIN)/python:
+	@$(PYTHON) -c '$(NEED_PY)'
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.lab: pyproject.toml | $(BIN)/python
