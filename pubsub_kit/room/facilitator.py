@@ -139,15 +139,28 @@ class Room:
         """Ask every learner's hub for its counters; returns how many hubs heard the question."""
         return int(self.admin.publish(REPORT, "report"))
 
-    def fresh_reports(self, timeout: float = 5.0) -> bool:
-        """Ask, then wait until every connected learner has answered; False if one did not in time."""
+    def fresh_reports(self, timeout: float = 5.0, ask_every: float = 0.5) -> bool:
+        """Ask until every connected learner has answered; False if one did not in time.
+
+        The question is repeated: a hub whose report subscription was reconnecting when asked
+        never hears it (pub/sub keeps nothing for it), and would otherwise never answer.
+        """
         asked = time.time()
+        deadline = time.monotonic() + timeout
         connected = self.connections()
-        self.ask_for_reports()
-        with self._reported:
-            return self._reported.wait_for(
-                lambda: all(self.reports.get(name, (None, 0.0))[1] >= asked
-                            for name in self.roster if connected.get(name)), timeout)
+
+        def answered() -> bool:
+            return all(self.reports.get(name, (None, 0.0))[1] >= asked
+                       for name in self.roster if connected.get(name))
+
+        while True:
+            self.ask_for_reports()
+            left = deadline - time.monotonic()
+            with self._reported:
+                if self._reported.wait_for(answered, max(0.0, min(ask_every, left))):
+                    return True
+            if left <= ask_every:
+                return False
 
     def connections(self) -> dict[str, int]:
         """Connections per learner right now, from CLIENT LIST (only the facilitator may run it)."""
