@@ -1,9 +1,10 @@
-"""Small helpers the ipywidgets views share: escaped error text, quiet updates, clean closing."""
+"""Small helpers the ipywidgets views share: escaped error text, quiet updates, clean closing, a refresher."""
 
 from __future__ import annotations
 
 import html
-from typing import Any
+import threading
+from typing import Any, Callable
 
 import ipywidgets as widgets
 
@@ -27,3 +28,29 @@ def close_tree(widget: widgets.Widget) -> None:
             if isinstance(child, widgets.Widget) and child is not widget:
                 close_tree(child)
     widget.close()
+
+
+class Refresher:
+    """Runs ``tick`` every ``every`` seconds on a thread of its own until ``stop()``.
+
+    A failing tick is shown through ``show_error`` and the next one tries again, so a
+    view's thread never dies silently and a passing blip does not end it.
+    """
+
+    def __init__(self, tick: Callable[[], None], every: float, show_error: Callable[[str], None], name: str) -> None:
+        self._tick, self._every, self._show_error, self._name = tick, every, show_error, name
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"pubsub_kit:{name}", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            try:
+                self._tick()
+            except Exception as err:  # shown, never a silent death: the next tick tries again
+                self._show_error(f"{self._name} refresh failed: {type(err).__name__}: {err}")
+
+    def stop(self) -> None:
+        """Stop and join the thread."""
+        self._stop.set()
+        self.thread.join(timeout=5)

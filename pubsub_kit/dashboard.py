@@ -16,7 +16,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ._views import close_tree, error_html, set_value
+from ._views import Refresher, close_tree, error_html, set_value
 from .chart import chart_svg
 from .hub import RedisPubSubHub, SubscriptionLimitError
 from .panel import SubscriberPanel
@@ -98,9 +98,8 @@ class Dashboard:
         if seed_defaults or (seed_defaults is None and not hub.subscriptions()):
             self.playground.seed_defaults()
         self.refresh()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._refresh_loop, name="pubsub_kit:dashboard", daemon=True)
-        self._thread.start()
+        self._refresher = Refresher(self.refresh, refresh_s, lambda text: set_value(self.server_view, error_html(text)),
+                                    "dashboard")
 
     # -- actions -------------------------------------------------------------------------
 
@@ -159,17 +158,9 @@ class Dashboard:
         for gone in set(self._panels) - {sub["name"] for sub in subs}:
             self._panels.pop(gone).close()
 
-    def _refresh_loop(self) -> None:
-        while not self._stop.wait(self.refresh_s):
-            try:
-                self.refresh()
-            except Exception as err:  # shown, never a silent death: the next tick tries again
-                set_value(self.server_view, error_html(f"dashboard refresh failed: {type(err).__name__}: {err}"))
-
     def close(self) -> None:
         """Stop the refresher (joined) and the fault timers, and close every widget; the hub stays yours."""
-        self._stop.set()
-        self._thread.join(timeout=5)
+        self._refresher.stop()
         self.playground.close()
         with self._lock:
             self._panels.clear()

@@ -12,6 +12,10 @@ import redis
 
 from pubsub_kit import LocalRedis, RedisPubSubHub
 from pubsub_kit.demo import DemoServer
+from pubsub_kit.room import LearnerHub, Room
+from pubsub_kit.room.simulate import simulate
+
+ROOM_LEARNERS = 30
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 5.0) -> bool:
@@ -67,3 +71,19 @@ def demo(hub: RedisPubSubHub) -> Iterator[DemoServer]:
     server.playground.reset()
     yield server
     server.close()
+
+
+@pytest.fixture
+def room(monkeypatch: pytest.MonkeyPatch) -> Iterator[Room]:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    with Room() as room:
+        yield room
+
+
+@pytest.fixture
+def learners(room: Room) -> Iterator[list[LearnerHub]]:
+    """A class of simulated learners joined to ``room``, each its own ACL user."""
+    hubs = simulate(room, ROOM_LEARNERS)
+    yield hubs
+    for hub in hubs:
+        hub.close()

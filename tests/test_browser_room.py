@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
 
 from pubsub_kit.room import Room
 from pubsub_kit.room.page import RoomPage
-from pubsub_kit.room.simulate import simulate
 
 from .chromium import ARGS, ARTIFACTS, CHROMIUM, require_chromium
-from .conftest import wait_until
+from .conftest import ROOM_LEARNERS, wait_until
 
 sync_api = require_chromium()
 pytestmark = pytest.mark.browser
-LEARNERS = 30
-
-
-@pytest.fixture
-def room(monkeypatch: pytest.MonkeyPatch) -> Iterator[Room]:
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    with Room() as room:
-        yield room
-
-
-@pytest.fixture
-def learners(room: Room) -> Iterator[list]:
-    hubs = simulate(room, LEARNERS)
-    yield hubs
-    for hub in hubs:
-        hub.close()
 
 
 @pytest.fixture
@@ -56,7 +37,7 @@ def row(page, name: str):
 
 
 def all_learners_shown(page) -> None:
-    page.locator("tr.room-learner").nth(LEARNERS - 1).wait_for(timeout=15_000)
+    page.locator("tr.room-learner").nth(ROOM_LEARNERS - 1).wait_for(timeout=15_000)
 
 
 def column(page, number: int) -> list[str]:
@@ -68,9 +49,9 @@ def test_the_page_shows_every_learner_and_what_publish_reached(page, room: Room)
     assert page.locator("#join-line").text_content() == room.join_line
     assert room.server.password not in page.content(), "the server's own password never reaches the page"
     page.click("#publish-form button")
-    page.locator("#summary", has_text=f"reached {LEARNERS} subscriptions").wait_for(timeout=15_000)
-    assert wait_until(lambda: column(page, 4) == ["1"] * LEARNERS, timeout=15), column(page, 4)
-    assert f"{LEARNERS} of {LEARNERS} learners connected" in page.locator("#summary").text_content()
+    page.locator("#summary", has_text=f"reached {ROOM_LEARNERS} subscriptions").wait_for(timeout=15_000)
+    assert wait_until(lambda: column(page, 4) == ["1"] * ROOM_LEARNERS, timeout=15), column(page, 4)
+    assert f"{ROOM_LEARNERS} of {ROOM_LEARNERS} learners connected" in page.locator("#summary").text_content()
 
 
 def test_a_learner_kept_away_turns_red_with_the_ids_it_missed(page, room: Room, learners: list) -> None:

@@ -8,10 +8,12 @@ from typing import Iterator
 
 import ipywidgets as widgets
 import pytest
+import redis
 import traitlets
 from ipywidgets.widgets.widget import _instances
 
 from pubsub_kit import RedisPubSubHub
+from pubsub_kit._views import Refresher
 from pubsub_kit.dashboard import CHART_EVERY_S, Dashboard
 
 from .conftest import wait_until
@@ -47,7 +49,7 @@ def test_an_idle_dashboard_creates_no_widgets_and_sends_no_updates(dash: Dashboa
     models = len(_instances)
     for _ in range(IDLE_MINUTE_AT_5_HZ):  # a minute of the refresher's ticks, without waiting a minute
         dash.refresh()
-    assert wait_until(lambda: dash._thread.is_alive(), timeout=1)
+    assert wait_until(lambda: dash._refresher.thread.is_alive(), timeout=1)
     assert len(_instances) == models, "an idle refresh must not create widget models"
     assert changes == [], f"an idle dashboard must send no widget updates, sent {changes[:5]}"
 
@@ -75,7 +77,7 @@ def test_close_closes_every_widget_it_made(hub: RedisPubSubHub) -> None:
     assert len(_instances) > before
     board.close()
     assert len(_instances) == before
-    assert not board._thread.is_alive()
+    assert not board._refresher.thread.is_alive()
 
 
 def test_the_learners_subscriptions_are_kept(hub: RedisPubSubHub) -> None:
@@ -126,3 +128,21 @@ def test_the_chart_follows_publishes_at_most_twice_a_second(dash: Dashboard, hub
     hub.wait_until_delivered()
     published = hub.stats()["published_total"]
     assert wait_until(lambda: f'data-value="{published}"' in dash.chart.value, timeout=3), "the last state is drawn"
+
+
+def test_a_failing_refresh_is_shown_and_the_next_tick_runs() -> None:
+    ticks: list[int] = []
+    shown: list[str] = []
+
+    def tick() -> None:
+        ticks.append(1)
+        if len(ticks) == 1:
+            raise redis.ConnectionError("server gone")
+
+    refresher = Refresher(tick, 0.01, shown.append, "dashboard")
+    try:
+        assert wait_until(lambda: len(ticks) >= 3), "the thread survives a failing tick"
+    finally:
+        refresher.stop()
+    assert shown == ["dashboard refresh failed: ConnectionError: server gone"]
+    assert not refresher.thread.is_alive()

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-from typing import Iterator
 
 import pytest
 import redis
@@ -16,25 +15,7 @@ from pubsub_kit.room.join import saved_password
 from pubsub_kit.room.roster import room_snapshot
 from pubsub_kit.room.simulate import simulate
 
-from .conftest import process_gone, wait_until
-
-LEARNERS = 30
-
-
-@pytest.fixture
-def room(monkeypatch: pytest.MonkeyPatch) -> Iterator[Room]:
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    with Room() as room:
-        yield room
-
-
-@pytest.fixture
-def learners(room: Room) -> Iterator[list[LearnerHub]]:
-    hubs = simulate(room, LEARNERS)
-    yield hubs
-    for hub in hubs:
-        hub.close()
-
+from .conftest import ROOM_LEARNERS, process_gone, wait_until
 
 def reports_from_everyone(room: Room, hubs: list[LearnerHub]) -> dict:
     """Ask, then wait until each learner's answer is newer than the question."""
@@ -46,18 +27,18 @@ def reports_from_everyone(room: Room, hubs: list[LearnerHub]) -> dict:
 
 def test_thirty_learners_join_each_as_their_own_user(room: Room, learners: list[LearnerHub]) -> None:
     users = {u.decode() if isinstance(u, bytes) else u for u in room.admin.acl_users()}
-    assert {f"learner-{n:02d}" for n in range(1, LEARNERS + 1)} <= users
-    assert {"lobby", "default"} <= users and len(users) == LEARNERS + 2
+    assert {f"learner-{n:02d}" for n in range(1, ROOM_LEARNERS + 1)} <= users
+    assert {"lobby", "default"} <= users and len(users) == ROOM_LEARNERS + 2
     assert set(room.connections()) >= {hub.learner for hub in learners}
 
 
 def test_one_publish_reaches_every_learner_and_publish_says_so(room: Room, learners: list[LearnerHub]) -> None:
     counts = [room.publish("room:news", {"n": n}) for n in range(5)]
-    assert counts == [LEARNERS] * 5, "PUBLISH counts one delivery per learner subscribed to room:news"
+    assert counts == [ROOM_LEARNERS] * 5, "PUBLISH counts one delivery per learner subscribed to room:news"
     snap = reports_from_everyone(room, learners)
     rows = {row["name"]: row for row in snap["learners"]}
-    assert len(rows) == LEARNERS and all(row["received"] == 5 and row["missed"] == 0 for row in rows.values())
-    assert snap["room"]["connected"] == LEARNERS and snap["facilitator"]["last_publish"]["returned"] == LEARNERS
+    assert len(rows) == ROOM_LEARNERS and all(row["received"] == 5 and row["missed"] == 0 for row in rows.values())
+    assert snap["room"]["connected"] == ROOM_LEARNERS and snap["facilitator"]["last_publish"]["returned"] == ROOM_LEARNERS
 
 
 def test_a_pattern_subscriber_counts_twice_and_learners_chat_through_inboxes(room: Room) -> None:
@@ -119,7 +100,7 @@ def test_a_learner_kept_away_mid_stream_shows_exactly_what_it_missed(room: Room,
     room.away(away.learner)
     assert away.get_subscription("class").wait_for_state("reconnecting")
     for n in range(3):
-        assert room.publish("room:news", n) == LEARNERS - 1
+        assert room.publish("room:news", n) == ROOM_LEARNERS - 1
     room.back(away.learner)
     assert away.get_subscription("class").wait_for_state("live", timeout=10)
     room.publish("room:news", "after")

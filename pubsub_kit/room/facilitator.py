@@ -18,8 +18,6 @@ import time
 from collections import deque
 from typing import Any
 
-import redis
-
 from ..hub import RedisPubSubHub
 from ..local import LOOPBACK, LocalRedis
 from ..messages import ReceivedMessage

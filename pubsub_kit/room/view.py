@@ -16,7 +16,7 @@ from typing import Any
 import ipywidgets as widgets
 import redis
 
-from .._views import close_tree, error_html, set_value
+from .._views import Refresher, close_tree, error_html, set_value
 from .facilitator import Room
 from .roster import room_snapshot
 
@@ -82,9 +82,8 @@ class RoomView:
                                   self.error, self.table])
         self.view.add_class("pubsub-kit-room")
         self.refresh()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="pubsub_kit:room-view", daemon=True)
-        self._thread.start()
+        self._refresher = Refresher(self._tick, refresh_s, lambda text: set_value(self.error, error_html(text)),
+                                    "room view")
 
     def publish_from_form(self) -> None:
         try:
@@ -102,18 +101,13 @@ class RoomView:
             set_value(self.head, header(snap))
             set_value(self.table, learners_table(snap))
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.refresh_s):
-            try:
-                self.room.ask_for_reports()
-                self.refresh()
-            except Exception as err:  # shown, never a silent death: the next tick tries again
-                set_value(self.error, error_html(f"room view refresh failed: {type(err).__name__}: {err}"))
+    def _tick(self) -> None:
+        self.room.ask_for_reports()
+        self.refresh()
 
     def close(self) -> None:
         """Stop the refresher (joined) and close every widget; the room stays open."""
-        self._stop.set()
-        self._thread.join(timeout=5)
+        self._refresher.stop()
         with self._lock:
             close_tree(self.view)
 
