@@ -165,6 +165,17 @@ def fill_synced(page, field, value: str, attribute: str, expected: object) -> No
         f"dash.{attribute} never reached {expected!r} in the kernel"
 
 
+def chart_drawn(chart, channel: str) -> bool:
+    """The chart has the channel's label and bars, at full width. The refresher may swap the SVG
+    between two reads (then its box is None for a moment), so this is polled, never read once."""
+    try:
+        box = chart.bounding_box(timeout=1_000) if chart.count() == 1 else None
+    except sync_api.TimeoutError:
+        return False
+    return (box is not None and box["width"] > 100 and chart.locator("rect.bar.delivered").count() >= 1
+            and chart.locator("text", has_text=channel).count() == 1)
+
+
 WATCHER = "(lambda c: (c['received'], c['handled'], c['dropped'], c['queue_peak']))" \
           "(hub.get_subscription('watcher').counters())"
 
@@ -195,8 +206,7 @@ def test_dashboard_shows_a_new_pattern_subscriber_and_a_loss(lab: str) -> None:
         assert wait_until(lambda: row.all_inner_texts() == ["chat:lobby", "3", "3", "3", "0"], timeout=10), \
             row.all_inner_texts()
         chart = dash.locator(".dash-chart svg")
-        assert wait_until(lambda: chart.locator("text", has_text="chat:lobby").count() == 1, timeout=10)
-        assert chart.locator("rect.bar.delivered").count() >= 1 and chart.bounding_box()["width"] > 100
+        assert wait_until(lambda: chart_drawn(chart, "chat:lobby"), timeout=10), "the chart shows chat:lobby's bars"
 
         watcher.locator("button", has_text="Offline").click()
         assert wait_until(lambda: "offline" in watcher.inner_text(), timeout=10)
