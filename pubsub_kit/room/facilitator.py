@@ -15,7 +15,7 @@ import re
 import secrets
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from typing import Any
 
 from ..hub import RedisPubSubHub
@@ -162,10 +162,7 @@ class Room:
 
     def connections(self) -> dict[str, int]:
         """Connections per learner right now, from CLIENT LIST (only the facilitator may run it)."""
-        counts: dict[str, int] = {}
-        for client in self.admin.client_list():
-            counts[client.get("user", "?")] = counts.get(client.get("user", "?"), 0) + 1
-        return counts
+        return dict(Counter(client.get("user", "?") for client in self.admin.client_list()))
 
     def kick(self, name: str) -> int:
         """CLIENT KILL every connection of one learner (as a dropped Wi-Fi would); they reconnect."""

@@ -11,7 +11,8 @@ sent while the facilitator does not ask.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator
 
 import redis
 
@@ -20,6 +21,7 @@ from ..messages import ReceivedMessage
 from ..subscription import Subscription
 from .acl import REPORT, STATS, explain_refusal
 from .report import REPORT_SUBSCRIPTION, report_of
+
 
 class RoomPermissionError(redis.exceptions.NoPermissionError):
     """The room's rules refuse this call; the message says which permission it lacks."""
@@ -36,38 +38,35 @@ class LearnerHub(RedisPubSubHub):
     def _report(self, _message: ReceivedMessage) -> None:
         self.redis.publish(f"{STATS}{self.learner}", json.dumps(report_of(self, self.learner), allow_nan=False))
 
-    def _refused(self, err: redis.exceptions.NoPermissionError, tried: str | None) -> RoomPermissionError:
-        return RoomPermissionError(explain_refusal(str(err), self.learner, tried))
+    @contextmanager
+    def _room_rules(self, tried: str | None) -> Iterator[None]:
+        """Turn Redis' bare NOPERM into a sentence naming the permission the room withholds."""
+        try:
+            yield
+        except redis.exceptions.NoPermissionError as err:
+            raise RoomPermissionError(explain_refusal(str(err), self.learner, tried)) from None
 
     def publish(self, channel: str, message: Any) -> int:
-        try:
+        with self._room_rules(channel):
             return super().publish(channel, message)
-        except redis.exceptions.NoPermissionError as err:
-            raise self._refused(err, channel) from None
 
     def publish_many(self, channel: str, messages: Iterable[Any]) -> list[int]:
-        try:
+        with self._room_rules(channel):
             return super().publish_many(channel, messages)
-        except redis.exceptions.NoPermissionError as err:
-            raise self._refused(err, channel) from None
 
     def subscribe(self, name: str, channels: Any, on_message: Callable | None = None, *,
                   patterns: Any = None) -> Subscription:
-        try:
+        with self._room_rules(", ".join(str(t) for t in (channels, patterns) if t)):
             return super().subscribe(name, channels, on_message, patterns=patterns)
-        except redis.exceptions.NoPermissionError as err:
-            tried = ", ".join(str(t) for t in (channels, patterns) if t)
-            raise self._refused(err, tried) from None
 
     def kill_connection(self, name: str) -> bool:
-        try:
+        with self._room_rules(None):
             return super().kill_connection(name)
-        except redis.exceptions.NoPermissionError as err:
-            raise self._refused(err, None) from None
 
     def take_offline(self, name: str, timeout: float = 5.0) -> bool:
         try:
-            return super().take_offline(name, timeout)
-        except redis.exceptions.NoPermissionError as err:
+            with self._room_rules(None):
+                return super().take_offline(name, timeout)
+        except RoomPermissionError:
             self.require_subscription(name).mark_online()
-            raise self._refused(err, None) from None
+            raise

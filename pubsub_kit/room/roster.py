@@ -47,15 +47,10 @@ def learner_row(name: str, report: dict[str, Any] | None, age: float | None, con
     facilitator published since its last report is added (``gone_since``).
     """
     subs = report.get("subscriptions", []) if report else []
-    missed_ids: list[str] = []
-    for sub in subs:
-        for run in sub.get("missed", []):
-            if _from_facilitator(run, hub_id, channels):
-                first, last = int(run[2]), int(run[3])
-                missed_ids += [f"{run[1]}#{n}" for n in range(first, min(last, first + MAX_IDS_SHOWN) + 1)]
+    runs = [r for sub in subs for r in sub.get("missed", []) if _from_facilitator(r, hub_id, channels)]
+    missed_ids = [f"{r[1]}#{n}" for r in runs for n in range(int(r[2]), min(int(r[3]), int(r[2]) + MAX_IDS_SHOWN) + 1)]
     targets = sorted({_text(t) for sub in subs for t in [*sub.get("channels", []), *sub.get("patterns", [])]})
-    gaps = sum(int(r[3]) - int(r[2]) + 1 for sub in subs for r in sub.get("missed", [])
-               if _from_facilitator(r, hub_id, channels))
+    gaps = sum(int(r[3]) - int(r[2]) + 1 for r in runs)
     since_left = 0 if connections else sum(_copies(channel, subs) for channel in gone_since)
     return {
         "name": name,
@@ -77,7 +72,7 @@ def learner_row(name: str, report: dict[str, Any] | None, age: float | None, con
 def room_snapshot(room: Room) -> dict[str, Any]:
     """Everything the facilitator's views show, in one read."""
     stats = room.hub.stats()
-    published = {c: row for c, row in stats["channels"].items()}
+    published = dict(stats["channels"])
     channels = set(published)
     try:
         connections, server_ok = room.connections(), True
